@@ -1,0 +1,88 @@
+"""What every layer has: ``params`` and ``grads`` with the same keys, ``forward``/``backward``.
+
+A layer maps a sequence ``x`` of shape (T, B, n_in) to ``y`` of shape (T, B, n_out). ``forward``
+keeps what ``backward`` needs; ``backward(dy)`` fills ``grads`` (overwriting, not accumulating across
+calls) and returns ``dx``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import as_float_array, as_rng, check_int, check_shape
+
+
+def glorot_uniform(rng, n_in, n_out, dtype):
+    """Glorot/Xavier uniform weights, U(-a, a) with a = sqrt(6 / (n_in + n_out)); shape (n_in, n_out)."""
+    a = np.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-a, a, size=(n_in, n_out)).astype(dtype)
+
+
+class Layer:
+    """Base class. Subclasses set ``n_in``, ``n_out``, ``dtype``, ``params`` and implement
+    ``forward`` and ``backward``."""
+
+    kind = "layer"
+
+    def __init__(self, n_in, n_out, dtype=np.float64, seed=None):
+        from .._validate import check_float_dtype
+        self.n_in = check_int(n_in, "n_in", low=1)
+        self.n_out = check_int(n_out, "n_out", low=1)
+        self.dtype = check_float_dtype(dtype)
+        self.rng = as_rng(seed)
+        self.params = {}
+        self.grads = {}
+        self.cache = None
+
+    # --- what subclasses implement -------------------------------------------------------------
+    def forward(self, x):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dy):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def get_config(self):
+        """The constructor arguments (JSON-serialisable) that rebuild this layer."""
+        return {"n_in": self.n_in, "n_out": self.n_out, "dtype": self.dtype.name}
+
+    def constrain(self):
+        """Project parameters back into their allowed range after an optimiser step."""
+
+    # --- shared helpers ------------------------------------------------------------------------
+    @property
+    def n_params(self):
+        """Number of trainable scalars."""
+        return int(sum(np.size(p) for p in self.params.values()))
+
+    def zero_grad(self):
+        for k, p in self.params.items():
+            self.grads[k] = np.zeros_like(p)
+
+    def _check_input(self, x):
+        x = as_float_array(x, "x", ndim=3)
+        if x.shape[2] != self.n_in:
+            raise ValueError(f"x must have shape (T, B, {self.n_in}) for this {type(self).__name__} "
+                             f"(n_in={self.n_in}), got {x.shape}")
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        return x
+
+    def _check_dy(self, dy):
+        if self.cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        dy = as_float_array(dy, "dy", ndim=3)
+        T, B = self.cache["x"].shape[:2]
+        check_shape(dy, (T, B, self.n_out), "dy")
+        return dy.astype(self.dtype, copy=False)
+
+    def set_params(self, **arrays):
+        """Replace parameters by arrays of the same shape (cast to the layer's dtype)."""
+        for k, v in arrays.items():
+            if k not in self.params:
+                raise KeyError(f"{type(self).__name__} has no parameter {k!r}; it has {sorted(self.params)}")
+            v = np.asarray(v, dtype=self.dtype)
+            check_shape(v, self.params[k].shape, k)
+            self.params[k][...] = v
+
+    def __repr__(self):
+        cfg = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({cfg})"

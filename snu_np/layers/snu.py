@@ -1,0 +1,150 @@
+"""The SNU layer object: parameters, initialisation, and the choice of backend."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend as _backend
+from .._validate import check_choice, check_real
+from ..functional import snu as F
+from ..functional.activations import G_CODES
+from ..surrogates import get_surrogate
+from .base import Layer, glorot_uniform
+
+
+class SNU(Layer):
+    """A layer of Spiking Neural Units (``soft=False``) or soft SNUs (``soft=True``).
+
+    Docs: :eq:`snu-state`, :eq:`snu-output`, :eq:`ssnu-output`; backward: :eq:`bptt-loop`.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output sizes.
+    soft : bool
+        Sigmoid output (sSNU) instead of the step (SNU).
+    recurrent : bool
+        Add the recurrent term ``y_{t-1} H`` with trainable H (n_out, n_out).
+    decay : float in [0, 1]
+        l(tau) = 1 - dt/tau, the membrane decay per step (0.8 in the paper).
+    train_decay : bool
+        Make decay a trainable parameter ``params["decay"]`` (a 0-d array), kept in [0, 1].
+    g : "relu" | "identity" | "leaky_relu"
+        The state non-linearity.
+    surrogate : str or Surrogate
+        Pseudo-derivative of the step for the backward pass (SNU only): "tanh" (default, the
+        authors'), "sigmoid", "boxcar", "fast_sigmoid", "arctan".
+    surrogate_scale : float, optional
+        The surrogate's width parameter alpha (default: that surrogate's default).
+    detach_reset : bool
+        Drop the gradient through the reset gate (1 - y_{t-1}).
+    threshold : float
+        Initial threshold; ``b`` starts at ``-threshold``.
+    dtype : np.float32 or np.float64
+    seed : None, int or numpy.random.Generator
+        For the Glorot-uniform initial weights.
+    backend : None, "numpy" or "numba"
+        None follows ``snu_np.set_backend``.
+
+    Attributes
+    ----------
+    params, grads : dict with keys "W" (n_in, n_out), "b" (n_out,), and "H" (n_out, n_out) when
+        recurrent, "decay" () when trainable.
+    cache : after ``forward``: "x", "s" and "y" of shape (T, B, ·) (handy for plots).
+    """
+
+    kind = "snu"
+
+    def __init__(self, n_in, n_out, soft=False, recurrent=False, decay=0.8, train_decay=False,
+                 g="relu", surrogate="tanh", surrogate_scale=None, detach_reset=False,
+                 threshold=1.0, dtype=np.float64, seed=None, backend=None):
+        super().__init__(n_in, n_out, dtype, seed)
+        self.soft = bool(soft)
+        self.recurrent = bool(recurrent)
+        self.train_decay = bool(train_decay)
+        self.g = check_choice(g, "g", G_CODES)
+        self.surrogate = get_surrogate(surrogate, surrogate_scale)
+        self.detach_reset = bool(detach_reset)
+        self.threshold = check_real(threshold, "threshold")
+        self.backend = _backend.resolve(backend) if backend is not None else None
+        self._decay = check_real(decay, "decay", 0.0, 1.0)
+        self.params["W"] = glorot_uniform(self.rng, self.n_in, self.n_out, self.dtype)
+        self.params["b"] = np.full(self.n_out, -self.threshold, dtype=self.dtype)
+        if self.recurrent:
+            self.params["H"] = glorot_uniform(self.rng, self.n_out, self.n_out, self.dtype)
+        if self.train_decay:
+            self.params["decay"] = np.array(self._decay, dtype=self.dtype)
+        self.zero_grad()
+
+    @property
+    def decay(self):
+        """The current decay (a float), trainable or not."""
+        return float(self.params["decay"]) if self.train_decay else self._decay
+
+    def constrain(self):
+        if self.train_decay:
+            np.clip(self.params["decay"], 0.0, 1.0, out=self.params["decay"])
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(soft=self.soft, recurrent=self.recurrent, decay=self.decay,
+                   train_decay=self.train_decay, g=self.g, surrogate=self.surrogate.name,
+                   surrogate_scale=self.surrogate.scale, detach_reset=self.detach_reset,
+                   threshold=self.threshold, backend=self.backend)
+        return cfg
+
+    def forward(self, x):
+        """x (T, B, n_in) -> y (T, B, n_out); keeps s and y in ``self.cache``."""
+        x = self._check_input(x)
+        W, b, H = self.params["W"], self.params["b"], self.params.get("H")
+        if _backend.resolve(self.backend) == "numpy":
+            s, y, self.cache = F.snu_forward(x, W, b, self.decay, H, self.soft, self.g, self.surrogate)
+            return y
+        from ..kernels import snu as K
+        T, B, _ = x.shape
+        a = (x.reshape(T * B, self.n_in) @ W).reshape(T, B, self.n_out)   # x_t W for all t: one GEMM
+        s = np.empty_like(a)
+        y = np.empty_like(a)
+        H_arg = H if H is not None else np.zeros((1, 1), dtype=self.dtype)
+        K.snu_forward_kernel(a, b, self.dtype.type(self.decay), H_arg, self.recurrent, self.soft,
+                             G_CODES[self.g], s, y)
+        self.cache = {"x": x, "s": s, "y": y}
+        return y
+
+    def backward(self, dy):
+        """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
+        dy = self._check_dy(dy)
+        if _backend.resolve(self.backend) == "numpy" and "W" in self.cache:
+            dx, g = F.snu_backward(dy, self.cache, self.detach_reset)
+        elif _backend.resolve(self.backend) == "numpy":
+            # forward ran on numba: rebuild the reference cache from the stored sequences
+            c = dict(self.cache, W=self.params["W"], b=self.params["b"], decay=self.decay,
+                     H=self.params.get("H"), soft=self.soft, g=self.g, surrogate=self.surrogate)
+            dx, g = F.snu_backward(dy, c, self.detach_reset)
+        else:
+            dx, g = self._backward_numba(dy)
+        self.grads["W"] = g["W"]
+        self.grads["b"] = np.asarray(g["b"], dtype=self.dtype)
+        if self.recurrent:
+            self.grads["H"] = g["H"]
+        if self.train_decay:
+            self.grads["decay"] = np.array(g["decay"], dtype=self.dtype)
+        return dx
+
+    def _backward_numba(self, dy):
+        from ..kernels import snu as K
+        x, s, y = self.cache["x"], self.cache["s"], self.cache["y"]
+        T, B, _ = x.shape
+        n = self.n_out
+        W, b = self.params["W"], self.params["b"]
+        HT = (np.ascontiguousarray(self.params["H"].T) if self.recurrent
+              else np.zeros((1, 1), dtype=self.dtype))
+        dz = np.empty_like(s)
+        db, ddecay = K.snu_backward_kernel(
+            dy, s, y, b, self.dtype.type(self.decay), HT, self.recurrent, self.soft,
+            G_CODES[self.g], self.surrogate.code, float(self.surrogate.scale), self.detach_reset, dz)
+        dz2 = dz.reshape(T * B, n)
+        grads = {"W": x.reshape(T * B, self.n_in).T @ dz2, "b": db, "decay": ddecay}  # (bptt-dW)
+        if self.recurrent:                                                          # (bptt-dH)
+            grads["H"] = y[:-1].reshape((T - 1) * B, n).T @ dz[1:].reshape((T - 1) * B, n)
+        dx = (dz2 @ W.T).reshape(T, B, self.n_in)                                   # (bptt-dx)
+        return dx, grads

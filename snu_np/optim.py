@@ -1,0 +1,114 @@
+"""Optimisers that update a network's parameters in place, and gradient-norm clipping.
+
+Each optimiser takes the model (anything with ``parameters() -> [(name, param, grad), ...]`` and,
+optionally, ``constrain()``), reads the current ``grads`` at every ``step()``, and keeps its own
+state in ``state_dict()`` so that a resumed run continues exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import check_real
+
+
+def clip_grad_norm(model, max_norm):
+    """Scale all gradients so that their global L2 norm is at most ``max_norm``; return the norm before."""
+    max_norm = check_real(max_norm, "max_norm", low=0.0, low_open=True)
+    grads = [g for _, _, g in model.parameters()]
+    norm = float(np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads)))
+    if norm > max_norm:
+        for g in grads:
+            g *= max_norm / (norm + 1e-12)
+    return norm
+
+
+class Optimizer:
+    """Base class: ``step()`` updates every parameter from its current gradient."""
+
+    def __init__(self, model, lr):
+        if not hasattr(model, "parameters"):
+            raise TypeError("model must have a parameters() method (e.g. a Sequential)")
+        self.model = model
+        self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        self.t = 0
+
+    def step(self):
+        self.t += 1
+        for name, p, g in self.model.parameters():
+            if not np.all(np.isfinite(g)):
+                raise FloatingPointError(f"gradient of {name} contains NaN or inf at update {self.t}")
+            self._update(name, p, g)
+        if hasattr(self.model, "constrain"):
+            self.model.constrain()
+
+    def _update(self, name, p, g):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def state_dict(self):
+        return {"t": np.array(self.t), "lr": np.array(self.lr)}
+
+    def load_state_dict(self, state):
+        self.t = int(state["t"])
+        self.lr = float(state["lr"])
+
+
+class SGD(Optimizer):
+    """SGD with (optional) momentum: v = mu v - lr g;  p += v."""
+
+    def __init__(self, model, lr=0.01, momentum=0.0):
+        super().__init__(model, lr)
+        self.momentum = check_real(momentum, "momentum", 0.0, 1.0, high_open=True)
+        self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
+
+    def _update(self, name, p, g):
+        v = self.v[name]
+        v *= self.momentum
+        v -= self.lr * g
+        p += v
+
+    def state_dict(self):
+        d = super().state_dict()
+        d.update({f"v/{k}": v for k, v in self.v.items()})
+        return d
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        for k in self.v:
+            self.v[k][...] = state[f"v/{k}"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction."""
+
+    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        super().__init__(model, lr)
+        self.beta1 = check_real(beta1, "beta1", 0.0, 1.0, high_open=True)
+        self.beta2 = check_real(beta2, "beta2", 0.0, 1.0, high_open=True)
+        self.eps = check_real(eps, "eps", low=0.0, low_open=True)
+        self.m = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
+        self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
+
+    def _update(self, name, p, g):
+        m, v = self.m[name], self.v[name]
+        m *= self.beta1
+        m += (1.0 - self.beta1) * g
+        v *= self.beta2
+        v += (1.0 - self.beta2) * g * g
+        mhat = m / (1.0 - self.beta1 ** self.t)
+        vhat = v / (1.0 - self.beta2 ** self.t)
+        p -= (self.lr * mhat / (np.sqrt(vhat) + self.eps)).astype(p.dtype, copy=False)
+
+    def state_dict(self):
+        d = super().state_dict()
+        d.update({f"m/{k}": a for k, a in self.m.items()})
+        d.update({f"v/{k}": a for k, a in self.v.items()})
+        return d
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        for k in self.m:
+            self.m[k][...] = state[f"m/{k}"]
+            self.v[k][...] = state[f"v/{k}"]
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}

@@ -1,0 +1,65 @@
+"""The Numba kernels agree with the NumPy reference on outputs and all gradients."""
+import numpy as np
+import pytest
+
+from snu_np import SNU
+from snu_np.surrogates import SURROGATES
+
+
+def run(layer, x, dy, backend):
+    layer.backend = backend
+    y = layer.forward(x)
+    dx = layer.backward(dy)
+    return y, dx, {k: np.array(v, copy=True) for k, v in layer.grads.items()}
+
+
+@pytest.mark.parametrize("case", range(24))
+def test_backends_agree_float64(case):
+    rng = np.random.default_rng(case)
+    T, B = int(rng.integers(1, 9)), int(rng.integers(1, 5))
+    n_in, n_out = int(rng.integers(1, 7)), int(rng.integers(1, 7))
+    kw = dict(soft=bool(rng.integers(2)), recurrent=bool(rng.integers(2)),
+              g=["relu", "identity", "leaky_relu"][case % 3],
+              surrogate=sorted(SURROGATES)[case % 5], detach_reset=bool(rng.integers(2)),
+              train_decay=bool(rng.integers(2)), decay=float(rng.uniform(0, 1)),
+              threshold=float(rng.uniform(0.1, 1.0)))
+    layer = SNU(n_in, n_out, seed=case, **kw)
+    x = rng.uniform(0, 1.5, (T, B, n_in))
+    dy = rng.standard_normal((T, B, n_out))
+    y1, dx1, g1 = run(layer, x, dy, "numpy")
+    y2, dx2, g2 = run(layer, x, dy, "numba")
+    np.testing.assert_allclose(y2, y1, rtol=0, atol=1e-10, err_msg=str(kw))
+    np.testing.assert_allclose(dx2, dx1, rtol=0, atol=1e-10, err_msg=str(kw))
+    assert g1.keys() == g2.keys()
+    for k in g1:
+        np.testing.assert_allclose(g2[k], g1[k], rtol=0, atol=1e-10, err_msg=f"{k} {kw}")
+
+
+@pytest.mark.parametrize("soft,recurrent", [(False, False), (True, False), (True, True)])
+def test_backends_agree_float32(soft, recurrent):
+    rng = np.random.default_rng(7)
+    layer = SNU(20, 16, soft=soft, recurrent=recurrent, dtype=np.float32, seed=0, threshold=0.5)
+    x = (rng.uniform(0, 1, (10, 8, 20)) < 0.3).astype(np.float32)
+    dy = rng.standard_normal((10, 8, 16)).astype(np.float32)
+    y1, dx1, g1 = run(layer, x, dy, "numpy")
+    y2, dx2, g2 = run(layer, x, dy, "numba")
+    assert y2.dtype == np.float32 and dx2.dtype == np.float32 and g2["W"].dtype == np.float32
+    # a float32 state near the threshold may round to the other side: allow a tiny fraction of flips
+    assert np.mean(y1 != y2) < 1e-3 if not soft else np.allclose(y1, y2, atol=1e-5)
+    if soft:
+        np.testing.assert_allclose(dx2, dx1, atol=1e-4, rtol=1e-4)
+        for k in g1:
+            np.testing.assert_allclose(g2[k], g1[k], atol=1e-3, rtol=1e-4)
+
+
+def test_global_backend_switch(rng):
+    import snu_np
+    layer = SNU(3, 2, soft=True, seed=0)
+    x = rng.uniform(0, 1, (4, 2, 3))
+    snu_np.set_backend("numpy")
+    a = layer.forward(x)
+    snu_np.set_backend("numba")
+    b = layer.forward(x)
+    np.testing.assert_allclose(a, b, atol=1e-12)
+    with pytest.raises(ValueError, match="backend"):
+        snu_np.set_backend("torch")
