@@ -5,6 +5,8 @@ import pytest
 from snu_np import SNU
 from snu_np.surrogates import SURROGATES
 
+pytestmark = pytest.mark.nojit   # with NUMBA_DISABLE_JIT=1 the kernels run as Python: still equal
+
 
 def run(layer, x, dy, backend):
     layer.backend = backend

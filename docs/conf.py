@@ -1,0 +1,49 @@
+"""Sphinx configuration: MyST-NB renders the markdown pages and the executed notebooks."""
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import snu_np  # noqa: E402
+
+project = "snu-np"
+author = "the snu-np developers"
+copyright = "2026, the snu-np developers"
+release = snu_np.__version__
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+math_numfig = True
+math_eqref_format = "({number})"
+numfig = True
+
+# notebooks are executed by CI (nbmake); here they are rendered with the outputs they were saved with,
+# or executed if they have none
+nb_execution_mode = "auto"
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
+nb_merge_streams = True
+
+autodoc_default_options = {"members": True, "undoc-members": False, "show-inheritance": True}
+autodoc_member_order = "bysource"
+autosummary_generate = False
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+napoleon_use_rtype = False
+# numpy-style "Parameters" blocks name shapes like (T, B, n_in): not cross-references
+nitpicky = False
+
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py"]
+html_theme = "furo"
+html_title = "snu-np"
+html_static_path = []
+suppress_warnings = ["myst.header", "mystnb.unknown_mime_type"]

@@ -1,0 +1,93 @@
+"""Optimisers: they minimise, keep decay in range, clip, stop on NaN, resume exactly."""
+import numpy as np
+import pytest
+
+from snu_np import SGD, SNU, Adam, Sequential, clip_grad_norm, window_mse
+
+pytestmark = pytest.mark.nojit
+
+
+class Quadratic:
+    """L = 0.5 ||p - 3||^2, so grad = p - 3."""
+
+    def __init__(self):
+        self.p = np.zeros(4)
+        self.g = np.zeros(4)
+
+    def parameters(self):
+        return [("p", self.p, self.g)]
+
+    def compute(self):
+        self.g[...] = self.p - 3.0
+
+
+@pytest.mark.parametrize("make", [lambda m: SGD(m, lr=0.1, momentum=0.9), lambda m: Adam(m, lr=0.1)])
+def test_minimises_a_quadratic(make):
+    m = Quadratic()
+    opt = make(m)
+    for _ in range(300):
+        m.compute()
+        opt.step()
+    np.testing.assert_allclose(m.p, 3.0, atol=1e-3)
+
+
+def test_clip_grad_norm():
+    m = Quadratic()
+    m.g[...] = [3.0, 4.0, 0.0, 0.0]
+    assert clip_grad_norm(m, 1.0) == pytest.approx(5.0)
+    assert np.linalg.norm(m.g) == pytest.approx(1.0)
+
+
+def test_nan_gradient_stops_with_name():
+    m = Quadratic()
+    m.g[2] = np.nan
+    with pytest.raises(FloatingPointError, match="p.*update 1"):
+        Adam(m).step()
+
+
+def test_trainable_decay_stays_in_range():
+    net = Sequential([SNU(2, 2, soft=True, train_decay=True, decay=0.99, seed=0)])
+    net.layers[0].grads["decay"][...] = -1000.0      # pushes decay up
+    SGD(net, lr=1.0).step()
+    assert net.layers[0].decay == 1.0
+
+
+def test_training_lowers_the_loss_and_state_resumes(rng):
+    x = rng.uniform(0, 1, (6, 8, 5))
+    labels = rng.integers(0, 3, 8)
+
+    def make():
+        net = Sequential([SNU(5, 8, soft=True, threshold=0.5, seed=1), SNU(8, 3, soft=True, threshold=0.5, seed=2)])
+        return net, Adam(net, lr=0.02)
+
+    def steps(net, opt, n):
+        losses = []
+        for _ in range(n):
+            loss, dy = window_mse(net.forward(x), labels)
+            net.backward(dy)
+            opt.step()
+            losses.append(loss)
+        return losses
+
+    net, opt = make()
+    losses = steps(net, opt, 40)
+    assert losses[-1] < 0.85 * losses[0]
+    # resume: 20 steps, save both states, load into fresh objects, 20 more == 40 straight
+    net2, opt2 = make()
+    steps(net2, opt2, 20)
+    params, ostate = net2.state_dict(), opt2.state_dict()
+    net3, opt3 = make()
+    net3.load_state_dict(params)
+    opt3.load_state_dict(ostate)
+    steps(net3, opt3, 20)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(net3.state_dict()[k], v)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="lr"):
+        Adam(Quadratic(), lr=0)
+    with pytest.raises(ValueError, match="momentum"):
+        SGD(Quadratic(), momentum=1.0)
+    with pytest.raises(TypeError, match="parameters"):
+        Adam(object())
