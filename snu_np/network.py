@@ -50,10 +50,17 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dy):
-        """dy (T, B, n_out) -> dx (T, B, n_in); fills every layer's ``grads``."""
-        for layer in reversed(self.layers):
-            dy = layer.backward(dy)
+    def backward(self, dy, need_dx=True):
+        """dy (T, B, n_out) -> dx (T, B, n_in); fills every layer's ``grads``.
+
+        ``need_dx=False`` skips the input gradient of the first layer (training never reads it) and
+        returns None on backends that honour it."""
+        self.layers[0].need_dx = bool(need_dx)
+        try:
+            for layer in reversed(self.layers):
+                dy = layer.backward(dy)
+        finally:
+            self.layers[0].need_dx = True
         return dy
 
     def parameters(self):

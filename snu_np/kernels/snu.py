@@ -22,49 +22,13 @@ LEAKY_SLOPE = 0.1
 
 
 @jit
-def _sigmoid(u):
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
-
-
-@jit
 def _g(z, g_code):
     """s = g(z) (:eq:`snu-g`)."""
     if g_code == RELU:
-        return z if z > 0 else 0.0
+        return z if z > 0 else z - z
     if g_code == LEAKY:
-        return z if z > 0 else LEAKY_SLOPE * z
+        return z if z > 0 else z * LEAKY_SLOPE
     return z
-
-
-@jit
-def _g_grad(s, g_code):
-    """g'(z) through s = g(z), as ``activations.g_grad_from_output``."""
-    if g_code == IDENTITY:
-        return 1.0
-    if s > 0:
-        return 1.0
-    return LEAKY_SLOPE if g_code == LEAKY else 0.0
-
-
-@jit
-def _pseudo_grad(u, code, scale):
-    """The pseudo-derivative h'(u) (:eq:`surr-tanh` ... :eq:`surr-arctan`), as ``surrogates.<Class>.grad``."""
-    if code == TANH:
-        t = math.tanh(scale * u)
-        return 1.0 - t * t
-    if code == SIGMOID:
-        p = _sigmoid(scale * u)
-        return scale * p * (1.0 - p)
-    if code == BOXCAR:
-        return 1.0 if abs(u) < 0.5 * scale else 0.0
-    if code == FAST_SIGMOID:
-        d = 1.0 + scale * abs(u)
-        return 1.0 / (d * d)
-    a = scale * u
-    return 1.0 / (1.0 + a * a)
 
 
 @jit
@@ -73,11 +37,13 @@ def snu_forward_kernel(a, b, decay, H, recurrent, soft, g_code, s, y):
 
     Implements :eq:`snu-state` and :eq:`snu-output` / :eq:`ssnu-output`.
 
-    a : (T, B, n) input currents x_t W for all steps.  b : (n,).  decay : float.
+    a : (T, B, n) input currents x_t W for all steps.  b : (n,).  decay : scalar of a's dtype.
     H : (n, n) recurrent weights (ignored unless ``recurrent``).  soft : bool.  g_code : int.
-    s, y : (T, B, n) outputs, overwritten.
+    s, y : (T, B, n) outputs, overwritten. Arithmetic stays in a's dtype (float32 or float64).
     """
     T, B, n = a.shape
+    one = a.dtype.type(1.0)
+    zero = a.dtype.type(0.0)
     rec = np.zeros((B, n), dtype=a.dtype)
     for t in range(T):
         if recurrent and t > 0:
@@ -86,54 +52,112 @@ def snu_forward_kernel(a, b, decay, H, recurrent, soft, g_code, s, y):
             for j in range(n):
                 z = a[t, i, j]
                 if t > 0:
-                    z += decay * s[t - 1, i, j] * (1.0 - y[t - 1, i, j])
+                    z += decay * s[t - 1, i, j] * (one - y[t - 1, i, j])
                     if recurrent:
                         z += rec[i, j]
                 st = _g(z, g_code)
                 u = st + b[j]
                 s[t, i, j] = st
                 if soft:
-                    y[t, i, j] = _sigmoid(u)
+                    if u >= zero:
+                        y[t, i, j] = one / (one + math.exp(-u))
+                    else:
+                        e = math.exp(u)
+                        y[t, i, j] = e / (one + e)
                 else:
-                    y[t, i, j] = 1.0 if u > 0 else 0.0
+                    y[t, i, j] = one if u > zero else zero
 
 
 @jit
-def snu_backward_kernel(dy, s, y, b, decay, HT, recurrent, soft, g_code, surr_code, scale,
-                        detach_reset, dz):
+def pseudo_grad_kernel(s, y, b, soft, surr_code, scale, dh):
+    """dh[t, i, j] = h'(s + b): the sigmoid's derivative y (1 - y) for the sSNU, else the
+    pseudo-derivative (:eq:`bptt-du`; :eq:`surr-tanh` ... :eq:`surr-arctan`), as
+    ``surrogates.<Class>.grad``. One branch-free loop per formula, in s's dtype, so that it
+    vectorises; tanh is written through one exp: 1 - tanh^2(a) = 4 e / (1 + e)^2, e = exp(-2|a|)."""
+    T, B, n = s.shape
+    one = s.dtype.type(1.0)
+    two = s.dtype.type(2.0)
+    four = s.dtype.type(4.0)
+    half = s.dtype.type(0.5)
+    alpha = s.dtype.type(scale)
+    if soft:
+        for t in range(T):
+            for i in range(B):
+                for j in range(n):
+                    yt = y[t, i, j]
+                    dh[t, i, j] = yt * (one - yt)
+    elif surr_code == TANH:
+        for t in range(T):
+            for i in range(B):
+                for j in range(n):
+                    e = math.exp(-two * abs(alpha * (s[t, i, j] + b[j])))
+                    d = one + e
+                    dh[t, i, j] = four * e / (d * d)
+    elif surr_code == SIGMOID:
+        for t in range(T):
+            for i in range(B):
+                for j in range(n):
+                    e = math.exp(-abs(alpha * (s[t, i, j] + b[j])))
+                    d = one + e
+                    dh[t, i, j] = alpha * e / (d * d)
+    elif surr_code == BOXCAR:
+        for t in range(T):
+            for i in range(B):
+                for j in range(n):
+                    dh[t, i, j] = one if abs(s[t, i, j] + b[j]) < half * alpha else one - one
+    elif surr_code == FAST_SIGMOID:
+        for t in range(T):
+            for i in range(B):
+                for j in range(n):
+                    d = one + alpha * abs(s[t, i, j] + b[j])
+                    dh[t, i, j] = one / (d * d)
+    else:  # ARCTAN
+        for t in range(T):
+            for i in range(B):
+                for j in range(n):
+                    a = alpha * (s[t, i, j] + b[j])
+                    dh[t, i, j] = one / (one + a * a)
+
+
+@jit
+def snu_backward_kernel(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
     """BPTT over T steps in one reversed loop. Twin of ``functional.snu.snu_backward``.
 
-    Implements :eq:`bptt-du` ... :eq:`bptt-ddecay` and :eq:`bptt-loop`.
+    Implements :eq:`bptt-ds` ... :eq:`bptt-ddecay` and :eq:`bptt-loop`, given dh = h'(s + b)
+    from :func:`pseudo_grad_kernel`.
 
-    dy : (T, B, n) gradient from above.  s, y : (T, B, n) from the forward pass.
+    dy : (T, B, n) gradient from above.  dh : (T, B, n) h'(s + b).  s, y : (T, B, n) from the forward.
     HT : (n, n) transposed recurrent weights (contiguous).  dz : (T, B, n) output: dL/dz_t,
-    from which the caller forms dW, dx and dH with matrix products.
-    Returns (db (n,), ddecay float).
+    from which the caller forms dW, dx and dH with matrix products. ``dz`` may be the same array as
+    ``dh``: each entry of dh is read once, just before dz overwrites it (saves one buffer).
+    Returns (db (n,) float64, ddecay float).
     """
     T, B, n = s.shape
+    one = s.dtype.type(1.0)
+    zero = s.dtype.type(0.0)
+    # g'(z) where s <= 0: 0 for ReLU, the slope for leaky ReLU, 1 for the identity
+    low = zero if g_code == RELU else (s.dtype.type(LEAKY_SLOPE) if g_code == LEAKY else one)
+    keep = zero if detach_reset else one           # detach_reset drops (bptt-reset)
     db = np.zeros(n)
     ddecay = 0.0
-    ds_next = np.zeros((B, n))          # dL/ds_t from step t+1
-    dy_next = np.zeros((B, n))          # dL/dy_t from step t+1
+    ds_next = np.zeros((B, n), dtype=s.dtype)      # dL/ds_t from step t+1
+    dy_next = np.zeros((B, n), dtype=s.dtype)      # dL/dy_t from step t+1
     for t in range(T - 1, -1, -1):
         for i in range(B):
             for j in range(n):
+                du = (dy[t, i, j] + dy_next[i, j]) * dh[t, i, j]       # (bptt-du)
+                db[j] += du                                           # (bptt-db)
                 st = s[t, i, j]
-                yt = y[t, i, j]
-                if soft:
-                    dh = yt * (1.0 - yt)
-                else:
-                    dh = _pseudo_grad(st + b[j], surr_code, scale)
-                du = (dy[t, i, j] + dy_next[i, j]) * dh
-                db[j] += du
-                dzt = (ds_next[i, j] + du) * _g_grad(st, g_code)
-                dz[t, i, j] = dzt
-                if t > 0:
+                dz[t, i, j] = (ds_next[i, j] + du) * (one if st > zero else low)   # (bptt-ds), (bptt-dz)
+        if t > 0:
+            for i in range(B):
+                for j in range(n):
+                    dzt = dz[t, i, j]
                     sp = s[t - 1, i, j]
-                    gate = 1.0 - y[t - 1, i, j]
-                    ds_next[i, j] = dzt * decay * gate
-                    dy_next[i, j] = 0.0 if detach_reset else -dzt * decay * sp
-                    ddecay += dzt * sp * gate
-        if recurrent and t > 0:
-            dy_next += np.dot(dz[t], HT)
+                    gate = one - y[t - 1, i, j]
+                    ds_next[i, j] = dzt * decay * gate                 # (bptt-carry-s)
+                    dy_next[i, j] = -keep * dzt * decay * sp           # (bptt-reset)
+                    ddecay += dzt * sp * gate                          # (bptt-ddecay)
+            if recurrent:
+                dy_next += np.dot(dz[t], HT)                           # (bptt-carry-y)
     return db, ddecay

@@ -22,6 +22,9 @@ class Layer:
     ``forward`` and ``backward``."""
 
     kind = "layer"
+    #: whether ``backward`` must compute dx; ``Sequential.backward(dy, need_dx=False)`` turns it off
+    #: for the first layer, whose input gradient nobody reads (saves one large matrix product)
+    need_dx = True
 
     def __init__(self, n_in, n_out, dtype=np.float64, seed=None):
         from .._validate import check_float_dtype

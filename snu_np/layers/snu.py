@@ -138,13 +138,13 @@ class SNU(Layer):
         W, b = self.params["W"], self.params["b"]
         HT = (np.ascontiguousarray(self.params["H"].T) if self.recurrent
               else np.zeros((1, 1), dtype=self.dtype))
-        dz = np.empty_like(s)
-        db, ddecay = K.snu_backward_kernel(
-            dy, s, y, b, self.dtype.type(self.decay), HT, self.recurrent, self.soft,
-            G_CODES[self.g], self.surrogate.code, float(self.surrogate.scale), self.detach_reset, dz)
+        dz = np.empty_like(s)                     # holds h'(s + b) first, then dL/dz in place
+        K.pseudo_grad_kernel(s, y, b, self.soft, self.surrogate.code, float(self.surrogate.scale), dz)
+        db, ddecay = K.snu_backward_kernel(dy, dz, s, y, self.dtype.type(self.decay), HT, self.recurrent,
+                                           G_CODES[self.g], self.detach_reset, dz)
         dz2 = dz.reshape(T * B, n)
         grads = {"W": x.reshape(T * B, self.n_in).T @ dz2, "b": db, "decay": ddecay}  # (bptt-dW)
         if self.recurrent:                                                          # (bptt-dH)
             grads["H"] = y[:-1].reshape((T - 1) * B, n).T @ dz[1:].reshape((T - 1) * B, n)
-        dx = (dz2 @ W.T).reshape(T, B, self.n_in)                                   # (bptt-dx)
+        dx = (dz2 @ W.T).reshape(T, B, self.n_in) if self.need_dx else None        # (bptt-dx)
         return dx, grads
