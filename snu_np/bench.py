@@ -1,0 +1,371 @@
+"""Speed benchmarks: a full training step (forward, BPTT, optimiser update) of snu-np's numba
+backend, its NumPy reference and, only where PyTorch happens to be installed, an equivalent PyTorch
+autograd model, next to the **GEMM bound** measured in the same run.
+
+The GEMM bound is the time numpy's BLAS takes for exactly the matrix products a training step needs
+(forward ``x_t W`` of every layer for all steps, and the backward ``dW`` and ``dx``): no implementation
+on this machine can train faster. Each (implementation, workload) runs in a fresh subprocess with the
+requested BLAS thread count, so peak memory and threads are measured cleanly.
+
+Run: ``snu-np bench`` (or ``python benchmarks/run.py``); ``--quick`` for a smoke run.
+Docs: performance.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+WORKLOADS = {
+    # name: (kind, layer sizes, T, batch, recurrent)
+    "mnist-ff-b32": ("classify", (784, 256, 256, 10), 20, 32, False),
+    "mnist-ff-b128": ("classify", (784, 256, 256, 10), 20, 128, False),
+    "mnist-rec-b128": ("classify", (784, 256, 256, 10), 20, 128, True),
+    "music-b1-T60": ("music", (88, 150, 88), 60, 1, False),
+    "music-b1-T500": ("music", (88, 150, 88), 500, 1, False),
+}
+QUICK = {
+    "mnist-ff-b32": ("classify", (64, 32, 10), 5, 8, False),
+    "music-b1-T60": ("music", (88, 16, 88), 12, 1, False),
+}
+IMPLS = ("numba", "numpy", "torch")
+
+
+def have_torch():
+    try:
+        import importlib.util
+        return importlib.util.find_spec("torch") is not None
+    except Exception:  # pragma: no cover
+        return False
+
+
+# --------------------------------------------------------------------------------------------------
+# the models, built identically for every implementation
+# --------------------------------------------------------------------------------------------------
+def _snu_np_step(workload, backend, dtype, seed=0):
+    import snu_np
+    from snu_np import SNU, Adam, Dense, Sequential
+    from snu_np.functional.losses import bernoulli_nll, window_mse
+    snu_np.set_backend(backend)
+    kind, sizes, T, B, rec = workload
+    rng = np.random.default_rng(seed)
+    if kind == "classify":
+        net = Sequential([SNU(a, b, recurrent=rec, dtype=dtype, seed=i) for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))])
+        x = (rng.uniform(size=(T, B, sizes[0])) < 0.15).astype(dtype)
+        target = rng.integers(0, sizes[-1], B)
+        loss_fn = window_mse
+    else:
+        net = Sequential([SNU(sizes[0], sizes[1], recurrent=rec, dtype=dtype, seed=0), Dense(sizes[1], sizes[2], dtype=dtype, seed=1)])
+        roll = (rng.uniform(size=(T + 1, B, sizes[0])) < 0.05).astype(dtype)
+        x, target = roll[:-1], roll[1:]
+        loss_fn = bernoulli_nll
+    opt = Adam(net, lr=1e-3)
+
+    def step():
+        loss, dy = loss_fn(net.forward(x), target)
+        net.backward(dy, need_dx=False)
+        opt.step()
+        return loss
+
+    return step
+
+
+def _torch_step(workload, dtype, threads, seed=0):
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    kind, sizes, T, B, rec = workload
+
+    class Step(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, u):
+            ctx.save_for_backward(u)
+            return (u > 0).to(u.dtype)
+
+        @staticmethod
+        def backward(ctx, g):
+            (u,) = ctx.saved_tensors
+            t = torch.tanh(u)
+            return g * (1 - t * t)
+
+    def layer_params(n_in, n_out):
+        a = (6.0 / (n_in + n_out)) ** 0.5
+        W = (torch.rand(n_in, n_out, dtype=tdtype) * 2 - 1) * a
+        H = (torch.rand(n_out, n_out, dtype=tdtype) * 2 - 1) * (6.0 / (2 * n_out)) ** 0.5 if rec else None
+        ps = [W.requires_grad_(), torch.full((n_out,), -1.0, dtype=tdtype, requires_grad=True)]
+        if H is not None:
+            ps.append(H.requires_grad_())
+        return ps
+
+    def snu(x, p):
+        W, b = p[0], p[1]
+        H = p[2] if len(p) > 2 else None
+        a = x @ W                                    # all steps in one product, as snu-np does
+        s = torch.zeros_like(a[0])
+        y = torch.zeros_like(a[0])
+        out = []
+        for t in range(x.shape[0]):
+            z = a[t] + 0.8 * s * (1 - y)
+            if H is not None:
+                z = z + y @ H
+            s = torch.relu(z)
+            y = Step.apply(s + b)
+            out.append(y)
+        return torch.stack(out)
+
+    rng = np.random.default_rng(seed)
+    if kind == "classify":
+        params = [layer_params(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+        x = torch.from_numpy((rng.uniform(size=(T, B, sizes[0])) < 0.15).astype(dtype))
+        onehot = torch.nn.functional.one_hot(torch.from_numpy(rng.integers(0, sizes[-1], B)), sizes[-1]).to(tdtype)
+
+        def loss_fn():
+            h = x
+            for p in params:
+                h = snu(h, p)
+            return ((h.mean(0) - onehot) ** 2).mean()
+    else:
+        params = [layer_params(sizes[0], sizes[1])]
+        a = (6.0 / (sizes[1] + sizes[2])) ** 0.5
+        Wo = ((torch.rand(sizes[1], sizes[2], dtype=tdtype) * 2 - 1) * a).requires_grad_()
+        bo = torch.zeros(sizes[2], dtype=tdtype, requires_grad=True)
+        params.append([Wo, bo])
+        roll = torch.from_numpy((rng.uniform(size=(T + 1, B, sizes[0])) < 0.05).astype(dtype))
+        x, target = roll[:-1], roll[1:]
+
+        def loss_fn():
+            logits = snu(x, params[0]) @ Wo + bo
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
+            return bce.sum(-1).mean()
+
+    opt = torch.optim.Adam([p for ps in params for p in ps], lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+        return float(loss)
+
+    return step
+
+
+def gemm_bound(workload, dtype, reps=5):
+    """Seconds that numpy's BLAS needs for the matrix products of one training step."""
+    kind, sizes, T, B, rec = workload
+    rng = np.random.default_rng(0)
+    shapes = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        rows = T * B
+        shapes += [(rows, n_in, n_out), (n_in, rows, n_out), (rows, n_out, n_in)]   # forward, dW, dx
+    mats = [(rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)) for m, k, n in shapes]
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for a, b in mats:
+            a @ b
+        times.append(time.perf_counter() - t0)
+    flops = sum(2.0 * m * k * n for m, k, n in shapes)
+    return float(np.median(times)), flops
+
+
+def _rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=False):
+    """Run in *this* process: samples/s of a training step, first-step time, peak memory growth."""
+    import resource
+    table = QUICK if quick else WORKLOADS
+    workload = table[workload_name]
+    dtype = np.dtype(dtype).type
+    # warm up on a tiny model of the same kind (numba compiles, torch initialises), so that the
+    # memory figure below is what training this workload adds, not the compiler's
+    tiny = ("classify", (8, 4, 2), 3, 2, workload[4]) if workload[0] == "classify" else ("music", (88, 4, 88), 3, 1, workload[4])
+    warm = _torch_step(tiny, dtype, threads) if impl == "torch" else _snu_np_step(tiny, impl, dtype)
+    warm()
+    base = _rss_mb()
+    t0 = time.perf_counter()
+    step = _torch_step(workload, dtype, threads) if impl == "torch" else _snu_np_step(workload, impl, dtype)
+    t1 = time.perf_counter()
+    step()
+    first = time.perf_counter() - t1
+    step()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        loss = step()
+        times.append(time.perf_counter() - t)
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"{impl} {workload_name}: loss became {loss}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    med = float(np.median(times))
+    B = workload[3]
+    T = workload[2]
+    out = {"impl": impl, "workload": workload_name, "dtype": np.dtype(dtype).name, "threads": threads,
+           "median_step_s": med, "samples_per_s": B / med, "steps_per_s": 1 / med,
+           "timesteps_per_s": B * T / med, "first_step_s": first, "setup_s": t1 - t0,
+           "peak_mem_growth_mb": max(peak - base, 0.0), "reps": reps}
+    if impl == "numba":
+        bound_s, flops = gemm_bound(workload, dtype)
+        out.update(gemm_bound_s=bound_s, gemm_flops=flops, gemm_gflops=flops / bound_s / 1e9,
+                   bound_samples_per_s=B / bound_s)
+    return out
+
+
+def _child(args):
+    """Entry point of the measuring subprocess: prints one JSON line."""
+    impl, wl, dtype, threads, reps, quick = args
+    print(json.dumps(measure(impl, wl, dtype, int(threads), int(reps), quick == "1")))
+
+
+def run_one(impl, workload, dtype="float32", threads=2, reps=10, quick=False, timeout=1800):
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[var] = str(threads)
+    cmd = [sys.executable, "-c", "import sys, snu_np.bench as b; b._child(sys.argv[1:])",
+           impl, workload, dtype, str(threads), str(reps), "1" if quick else "0"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if res.returncode != 0:
+        raise RuntimeError(f"benchmark {impl} {workload} failed:\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def measure_compile(dtype="float32"):
+    """Seconds for the first numba training step of a small net: cold (empty cache) and cached."""
+    import tempfile
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        code = ("import time, numpy as np; t=time.perf_counter(); import snu_np.bench as b; "
+                "s=b._snu_np_step(('classify',(8,4,2),3,2,False),'numba',np.%s); s(); "
+                "print(time.perf_counter()-t)" % dtype)
+        for label in ("cold", "cached"):
+            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+            if res.returncode != 0:
+                raise RuntimeError(res.stderr[-2000:])
+            out[label + "_s"] = float(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def machine_info():
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "numpy": np.__version__}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:  # pragma: no cover
+        pass
+    try:
+        import numba
+        info["numba"] = numba.__version__
+    except Exception:  # pragma: no cover
+        pass
+    if have_torch():
+        import importlib.metadata
+        info["torch"] = importlib.metadata.version("torch")
+    return info
+
+
+def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, quick=False, log=print):
+    """Measure every (impl, workload); return a dict with rows, ratios and the machine."""
+    table = QUICK if quick else WORKLOADS
+    workloads = list(workloads or table)
+    for w in workloads:
+        if w not in table:
+            raise ValueError(f"unknown workload {w!r}; choose from {sorted(table)}")
+    impls = [i for i in (impls or IMPLS) if i != "torch" or have_torch()]
+    rows = []
+    for w in workloads:
+        for impl in impls:
+            r = run_one(impl, w, dtype, threads, reps, quick)
+            rows.append(r)
+            log(f"  {w:<16} {impl:<6} {r['samples_per_s']:>10.1f} samples/s  "
+                f"first step {r['first_step_s']:.2f} s  peak +{r['peak_mem_growth_mb']:.0f} MB")
+    ratios = {}
+    for w in workloads:
+        by = {r["impl"]: r for r in rows if r["workload"] == w}
+        nb = by.get("numba")
+        if nb is None:
+            continue
+        rr = {}
+        if "numpy" in by:
+            rr["numba/numpy"] = nb["samples_per_s"] / by["numpy"]["samples_per_s"]
+        if "torch" in by:
+            rr["numba/torch"] = nb["samples_per_s"] / by["torch"]["samples_per_s"]
+        rr["numba/gemm_bound"] = nb["samples_per_s"] / nb["bound_samples_per_s"]
+        ratios[w] = rr
+    return {"machine": machine_info(), "dtype": dtype, "threads": threads, "reps": reps,
+            "quick": quick, "rows": rows, "ratios": ratios}
+
+
+def format_table(result):
+    lines = [f"{'workload':<16}{'impl':<7}{'samples/s':>11}{'step ms':>9}{'peak MB':>9}"]
+    for r in result["rows"]:
+        lines.append(f"{r['workload']:<16}{r['impl']:<7}{r['samples_per_s']:>11.1f}"
+                     f"{1e3 * r['median_step_s']:>9.2f}{r['peak_mem_growth_mb']:>9.0f}")
+    lines.append("")
+    lines.append(f"{'workload':<16}{'numba/numpy':>12}{'numba/torch':>12}{'of GEMM bound':>15}{'bound/s':>10}")
+    for w, rr in result["ratios"].items():
+        nb = next(r for r in result["rows"] if r["workload"] == w and r["impl"] == "numba")
+        f = lambda k: f"{rr[k]:.2f}x" if k in rr else "-"   # noqa: E731
+        lines.append(f"{w:<16}{f('numba/numpy'):>12}{f('numba/torch'):>12}"
+                     f"{100 * rr['numba/gemm_bound']:>14.0f}%{nb['bound_samples_per_s']:>10.0f}")
+    return "\n".join(lines)
+
+
+def add_arguments(parser):
+    """Options of ``snu-np bench``."""
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
+    parser.add_argument("--workloads", default=None,
+                        help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
+    parser.add_argument("--impls", default=None, help="comma-separated subset of numba,numpy,torch")
+    parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (default 2)")
+    parser.add_argument("--reps", type=int, default=10, help="timed repetitions per measurement")
+    parser.add_argument("--no-compile", action="store_true", help="skip the numba compile-time measurement")
+    parser.add_argument("--out", default=None, help="write the results as JSON to this file")
+
+
+def run(args):
+    """``snu-np bench``: print the table and ratios; optionally write JSON (atomically)."""
+    from ._validate import check_int
+    check_int(args.threads, "--threads", low=1)
+    check_int(args.reps, "--reps", low=1)
+    split = lambda s: [v.strip() for v in s.split(",") if v.strip()] if s else None   # noqa: E731
+    impls = split(args.impls)
+    for i in impls or []:
+        if i not in IMPLS:
+            raise ValueError(f"--impls: unknown implementation {i!r}; choose from {IMPLS}")
+    print(f"snu-np benchmarks ({'quick' if args.quick else 'full'}), {args.dtype}, {args.threads} threads"
+          + ("" if have_torch() else "; PyTorch not installed: no torch column"))
+    result = run_suite(split(args.workloads), impls, args.dtype, args.threads, args.reps, args.quick)
+    if not args.no_compile:
+        result["compile"] = measure_compile(args.dtype)
+    print(format_table(result))
+    if "compile" in result:
+        c = result["compile"]
+        print(f"\nnumba compile + first step: cold {c['cold_s']:.1f} s, cached {c['cached_s']:.1f} s")
+    if args.out:
+        from .io import atomic_write_bytes
+        atomic_write_bytes(args.out, (json.dumps(result, indent=2) + "\n").encode())
+        print(f"results written to {args.out}")
+    return 0
+
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(prog="snu-np bench", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))

@@ -1,0 +1,332 @@
+"""The task registry: which data, how it is encoded, which network, which loss and which metric.
+
+==================  ==============  =====  =====  =======================================================
+task                kind            n_in   n_out  data
+==================  ==============  =====  =====  =======================================================
+``mnist``           classification  784    10     full MNIST, rate-coded spike trains (T = 20 steps)
+``jittered-mnist``  classification  784    10     full MNIST, jittered spike events (T = 20 steps)
+``demo``            classification  784    10     the MNIST subset shipped in the package (offline),
+                                                  rate-coded; 3,000 train (last 500 = validation),
+                                                  1,000 test
+``jsb``             music           88     88     JSB Chorales piano rolls
+``nottingham``      music           88     88     Nottingham
+``musedata``        music           88     88     MuseData
+``piano-midi``      music           88     88     Piano-midi.de
+==================  ==============  =====  =====  =======================================================
+
+Classification (Woźniak et al. 2020, MNIST experiments): every layer is the chosen cell, the output
+layer too (10 units); the prediction is the output unit with the largest mean activity over the
+loss window, and the default loss is the window MSE against the one-hot label. With the defaults
+``layers=(256, 256)``: 784-256-256-10, which has 269,322 parameters for SNU/sSNU and 400,494 for
+the plain RNN.
+
+Music (next-step prediction of piano rolls): input at step t is ``roll[t]``, target is
+``roll[t + 1]``; the network is 88 -> hidden cells -> ``Dense(..., 88)`` with *linear* outputs, and
+the loss is :func:`~snu_np.bernoulli_nll` on those logits (= sigmoid outputs + binary cross-entropy
+summed over the 88 keys). The 88-150-88 SNU/sSNU net has 26,638 parameters. The metric is the
+negative log-likelihood in nats per predicted time step, pooled over a split.
+
+The sSNU output-layer pitfall (see the docs): an sSNU output is ``sigmoid(s + b)`` with a state
+``s >= 0`` (ReLU), so with the usual ``b = -1`` every output starts at >= sigmoid(-1) = 0.27 while
+nine of ten one-hot targets are 0. Window-MSE then pushes all output states to 0, where no gradient
+flows, and accuracy stays at chance. :func:`build_model` therefore starts the *output* sSNU's bias
+at ``SSNU_OUTPUT_BIAS = -4`` (sigmoid(-4) = 0.018, outputs start near 0) and centres each input row
+of its weight matrix (zero mean over the 10 output units, so one input spike does not raise every
+output together). Both are options (``output_bias``, ``center_output``). The SNU output keeps the
+paper's threshold 1 (``b = -1``).
+
+New tasks (e.g. synthetic data in tests) can be added with :func:`register_task`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from ._validate import check_float_dtype, check_int, check_real
+
+__all__ = ["Task", "TASKS", "MODELS", "get_task", "register_task", "build_model", "load_task_data",
+           "encode_images", "SSNU_OUTPUT_BIAS", "SNU_OUTPUT_BIAS"]
+
+MODELS = ("snu", "ssnu", "rnn", "lstm", "gru")
+SNU_OUTPUT_BIAS = -1.0      # threshold 1, as for the hidden units (the authors' default)
+SSNU_OUTPUT_BIAS = -4.0     # sigmoid(-4) = 0.018: sSNU outputs start near the 0 of the one-hot targets
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a training run needs to know about its data.
+
+    Attributes
+    ----------
+    name : str
+    kind : "classification" or "music"
+    n_in, n_out : int
+        Input and output sizes of the network.
+    description : str
+    loss : str
+        Default loss: "mse" (window MSE), "ce" (softmax cross-entropy) or "bernoulli_nll".
+    metric : "accuracy" (higher is better) or "nll" (lower is better).
+    encoding : "rate", "jitter" or None (music: the piano roll is the input as is).
+    T : int or None
+        Number of time steps of the spike encoding (classification).
+    val_size : int
+        Classification: how many of the *last* training examples are held out for validation.
+    patience : int or None
+        Default early-stopping patience in epochs (None: train all epochs).
+    load : callable(data_dir, download) -> dict
+        Returns the raw splits: classification ``{"train": (images, labels), "test": (...)}``
+        (uint8 images (N, 28, 28) or float (N, n_in), int labels (N,)); music ``{"train": [roll,
+        ...], "valid": [...], "test": [...]}``.
+    encode : callable(images, T, seed, dtype) -> (T, B, n_in), optional
+        Overrides the built-in rate/jitter encoders (e.g. for synthetic tasks).
+    """
+
+    name: str
+    kind: str
+    n_in: int
+    n_out: int
+    description: str
+    loss: str
+    metric: str
+    load: Callable = field(repr=False, compare=False)
+    encoding: Optional[str] = None
+    T: Optional[int] = None
+    val_size: int = 0
+    patience: Optional[int] = None
+    encode: Optional[Callable] = field(default=None, repr=False, compare=False)
+
+    @property
+    def higher_is_better(self):
+        return self.metric == "accuracy"
+
+
+# --------------------------------------------------------------------------------------------------
+# data loaders (imported lazily: the data package is only needed when a task actually loads data)
+# --------------------------------------------------------------------------------------------------
+def _load_mnist(data_dir, download):
+    from .data.mnist import load_mnist
+    return {s: load_mnist(data_dir=data_dir, download=download, split=s) for s in ("train", "test")}
+
+
+def _load_demo(data_dir, download):
+    from .data.mnist import load_embedded_mnist
+    return {s: load_embedded_mnist(split=s) for s in ("train", "test")}
+
+
+def _music_loader(name):
+    def load(data_dir, download):
+        from .data.music import load_music
+        return load_music(name, data_dir=data_dir, download=download)
+    load.__name__ = f"load_{name}"
+    return load
+
+
+def _encoders():
+    try:
+        from .data import encoders as E
+    except ImportError as exc:  # pragma: no cover - the data package ships the encoders
+        raise ImportError("snu_np.data.encoders (rate_encode, jitter_encode) is not available") from exc
+    return E
+
+
+def encode_images(task, images, seed, dtype, T=None):
+    """Spike-encode a batch of images for ``task``: (B, 28, 28) or (B, n_in) -> (T, B, n_in).
+
+    ``seed`` (an int) fixes the random spikes, so the same batch with the same seed always gives
+    the same spike trains.
+    """
+    task = get_task(task)
+    T = task.T if T is None else T
+    if task.encode is not None:
+        return task.encode(images, T=T, seed=seed, dtype=dtype)
+    E = _encoders()
+    fn = {"rate": E.rate_encode, "jitter": E.jitter_encode}[task.encoding]
+    x = fn(images, T=T, seed=seed, dtype=dtype)
+    if x.ndim != 3:  # encoders may keep the image shape: flatten the pixels
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+    return x
+
+
+# --------------------------------------------------------------------------------------------------
+# the registry
+# --------------------------------------------------------------------------------------------------
+TASKS = {}
+
+
+def register_task(task):
+    """Add (or replace) a :class:`Task` in the registry; returns it."""
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task, got {type(task).__name__}")
+    if task.kind not in ("classification", "music"):
+        raise ValueError(f"task.kind must be 'classification' or 'music', got {task.kind!r}")
+    if task.kind == "classification" and task.encode is None and task.encoding not in ("rate", "jitter"):
+        raise ValueError("a classification task needs encoding 'rate' or 'jitter', or its own encode function")
+    TASKS[task.name] = task
+    return task
+
+
+_MNIST_COMMON = dict(kind="classification", n_in=784, n_out=10, loss="mse", metric="accuracy", T=20)
+register_task(Task(name="mnist", description="MNIST, rate-coded (T=20); last 5,000 training digits = validation",
+                   load=_load_mnist, encoding="rate", val_size=5000, **_MNIST_COMMON))
+register_task(Task(name="jittered-mnist",
+                   description="MNIST, jittered spike events (T=20); last 5,000 training digits = validation",
+                   load=_load_mnist, encoding="jitter", val_size=5000, **_MNIST_COMMON))
+register_task(Task(name="demo", description="embedded MNIST subset (3,000/1,000 digits), rate-coded, offline",
+                   load=_load_demo, encoding="rate", val_size=500, **_MNIST_COMMON))
+for _name, _desc in (("jsb", "JSB Chorales"), ("nottingham", "Nottingham"), ("musedata", "MuseData"),
+                     ("piano-midi", "Piano-midi.de")):
+    register_task(Task(name=_name, kind="music", n_in=88, n_out=88,
+                       description=f"{_desc} piano rolls, next-step prediction (NLL per step)",
+                       loss="bernoulli_nll", metric="nll", load=_music_loader(_name), patience=20))
+
+
+def get_task(task):
+    """The :class:`Task` for a name (or the Task itself); unknown names raise ValueError."""
+    if isinstance(task, Task):
+        return task
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+    return TASKS[task]
+
+
+# --------------------------------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------------------------------
+def _limit(n, limit, name):
+    if limit is None:
+        return n
+    return min(n, check_int(limit, name, low=1))
+
+
+def load_task_data(task, data_dir=None, download=True, limit_train=None, limit_test=None, val_size=None):
+    """Load a task's data and split it into train / valid / test.
+
+    Classification: ``{"train": (images, labels), "valid": (...), "test": (...)}``; the validation
+    set is the *last* ``val_size`` examples of the training split (default: the task's), the
+    training set is what precedes it. Music: ``{"train": [roll, ...], "valid": [...], "test": [...]}``
+    (the data set's own split).
+
+    ``limit_train`` keeps the first N training examples (sequences for music); ``limit_test``
+    keeps the first N of the validation and of the test set.
+    """
+    task = get_task(task)
+    raw = task.load(data_dir, download)
+    if task.kind == "music":
+        out = {s: list(raw[s]) for s in ("train", "valid", "test")}
+        out["train"] = out["train"][:_limit(len(out["train"]), limit_train, "limit_train")]
+        for s in ("valid", "test"):
+            out[s] = out[s][:_limit(len(out[s]), limit_test, "limit_test")]
+        return out
+    images, labels = raw["train"]
+    n = len(labels)
+    nv = task.val_size if val_size is None else check_int(val_size, "val_size", low=0)
+    if nv >= n:
+        raise ValueError(f"val_size = {nv} leaves no training data ({n} training examples)")
+    out = {"train": (images[:n - nv], labels[:n - nv]), "valid": (images[n - nv:], labels[n - nv:]),
+           "test": raw["test"]}
+    k = _limit(n - nv, limit_train, "limit_train")
+    out["train"] = (out["train"][0][:k], out["train"][1][:k])
+    for s in ("valid", "test"):
+        m = _limit(len(out[s][1]), limit_test, "limit_test")
+        out[s] = (out[s][0][:m], out[s][1][:m])
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# models
+# --------------------------------------------------------------------------------------------------
+def parse_layers(layers):
+    """``"256,256"`` or ``(256, 256)`` -> ``(256, 256)``; every size a positive int."""
+    if isinstance(layers, str):
+        parts = [p.strip() for p in layers.split(",") if p.strip()]
+        try:
+            layers = [int(p) for p in parts]
+        except ValueError as exc:
+            raise ValueError(f"layers must be comma-separated positive integers such as '256,256', "
+                             f"got {layers!r}") from exc
+    elif isinstance(layers, (int, np.integer)) and not isinstance(layers, bool):
+        layers = [layers]
+    try:
+        layers = tuple(layers)
+    except TypeError as exc:
+        raise TypeError(f"layers must be a sequence of ints, got {type(layers).__name__}") from exc
+    for i, h in enumerate(layers):
+        check_int(h, f"layers[{i}]", low=1)
+        if h > 100_000:
+            raise ValueError(f"layers[{i}] = {h} is implausibly large (max 100000 units per layer)")
+    return tuple(int(h) for h in layers)
+
+
+def _cell(model, n_in, n_out, rng, dtype, recurrent, backend, decay, g, bias=None):
+    if model in ("snu", "ssnu"):
+        from .layers import SNU
+        layer = SNU(n_in, n_out, soft=(model == "ssnu"), recurrent=recurrent, decay=decay, g=g,
+                    threshold=1.0 if bias is None else -bias, dtype=dtype, seed=rng, backend=backend)
+        return layer
+    from .layers import rnn as R
+    cls = {"rnn": R.RNN, "lstm": R.LSTM, "gru": R.GRU}[model]
+    return cls(n_in, n_out, dtype=dtype, seed=rng, backend=backend)
+
+
+def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.float32, seed=0,
+                output_bias=None, center_output=None, decay=0.8, g="relu", backend=None):
+    """Build the paper's network for a task.
+
+    Parameters
+    ----------
+    task : str or Task
+    model : "snu", "ssnu", "rnn", "lstm" or "gru"
+    layers : sequence of int or "256,256"
+        Hidden layer sizes (at least one).
+    recurrent : bool
+        SNU/sSNU only: add the recurrent weights H to the hidden (and classification output) layers.
+        RNN/LSTM/GRU are recurrent anyway.
+    dtype : float32 or float64
+    seed : int
+        One generator seeded with it initialises all layers in order (reproducible).
+    output_bias : float, optional
+        Initial bias ``b`` of the classification output layer if it is an SNU/sSNU (its threshold
+        is ``-b``). Default: -1 for SNU (threshold 1), ``SSNU_OUTPUT_BIAS`` = -4 for sSNU (see the
+        module docs for why). Ignored for RNN/LSTM/GRU and for music (the Dense output's bias
+        starts at 0).
+    center_output : bool, optional
+        Subtract from each row of the classification output layer's W its mean over the output
+        units. Default: True for sSNU, False otherwise (SNU/sSNU classification only).
+    decay, g : SNU/sSNU decay (0.8) and state non-linearity ("relu").
+    backend : None, "numpy" or "numba"
+
+    Returns
+    -------
+    Sequential
+        Classification: cell(n_in, h1), ..., cell(h_k, 10). Music: cell(88, h1), ..., then
+        ``Dense(h_k, 88)`` with linear outputs (logits for :func:`~snu_np.bernoulli_nll`).
+    """
+    from .layers import Dense
+    from .network import Sequential
+    task = get_task(task)
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of: {', '.join(MODELS)}")
+    layers = parse_layers(layers)
+    if not layers:
+        raise ValueError("layers must name at least one hidden layer size, e.g. (256, 256)")
+    dtype = check_float_dtype(dtype)
+    decay = check_real(decay, "decay", 0.0, 1.0)
+    rng = np.random.default_rng(seed)
+    sizes = (task.n_in,) + layers
+    net = [_cell(model, a, b, rng, dtype, recurrent, backend, decay, g) for a, b in zip(sizes[:-1], sizes[1:])]
+    if task.kind == "music":
+        net.append(Dense(layers[-1], task.n_out, activation="linear", dtype=dtype, seed=rng))
+    else:
+        soft = model == "ssnu"
+        if output_bias is None and model in ("snu", "ssnu"):
+            output_bias = SSNU_OUTPUT_BIAS if soft else SNU_OUTPUT_BIAS
+        out = _cell(model, layers[-1], task.n_out, rng, dtype, recurrent, backend, decay, g, bias=output_bias)
+        if center_output is None:
+            center_output = soft
+        if center_output and model in ("snu", "ssnu"):
+            W = out.params["W"]
+            W -= W.mean(axis=1, keepdims=True)
+        net.append(out)
+    return Sequential(net)
