@@ -16,10 +16,10 @@ __version__ = "0.1.0"
 from . import functional, gradcheck, lif, surrogates  # noqa: F401
 from .backend import get_backend, set_backend
 from .functional.losses import accuracy, bernoulli_nll, softmax_cross_entropy, window_mse
-from .layers import SNU, Dense, Layer
+from .layers import GRU, LSTM, RNN, SNU, Dense, Layer
 from .network import Sequential
 from .optim import SGD, Adam, clip_grad_norm
 
-__all__ = ["SNU", "Dense", "Layer", "Sequential", "SGD", "Adam", "clip_grad_norm",
+__all__ = ["SNU", "Dense", "RNN", "LSTM", "GRU", "Layer", "Sequential", "SGD", "Adam", "clip_grad_norm",
            "window_mse", "softmax_cross_entropy", "bernoulli_nll", "accuracy",
            "set_backend", "get_backend", "functional", "gradcheck", "lif", "surrogates", "__version__"]

@@ -12,4 +12,6 @@ def register_layer(cls):
     return cls
 
 
-__all__ = ["Layer", "Dense", "SNU", "LAYER_TYPES", "register_layer", "glorot_uniform"]
+from .rnn import GRU, LSTM, RNN  # noqa: E402  (registers itself with register_layer above)
+
+__all__ = ["Layer", "Dense", "SNU", "RNN", "LSTM", "GRU", "LAYER_TYPES", "register_layer", "glorot_uniform"]
