@@ -26,9 +26,8 @@ math_numfig = True
 math_eqref_format = "({number})"
 numfig = True
 
-# notebooks are executed by CI (nbmake); here they are rendered with the outputs they were saved with,
-# or executed if they have none
-nb_execution_mode = "auto"
+# notebooks are saved executed and CI re-executes them (nbmake); the site renders the saved outputs
+nb_execution_mode = "off"
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_merge_streams = True

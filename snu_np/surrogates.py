@@ -6,8 +6,9 @@ everywhere except at ``u = 0``, so no gradient would flow. The backward pass the
 smooth function (its ``primitive``) that looks like a step; the tests use that fact to check the
 SNU's backward pass by finite differences (docs: derivations/surrogates.md).
 
-Every surrogate has a ``scale`` (alpha): it sets how wide the bump is, and all peak at 1 for the
-default scale, so switching surrogates does not silently change the learning rate.
+Every surrogate has a ``scale`` (alpha): it sets how wide the bump is (larger alpha = narrower bump,
+except for the boxcar, whose alpha *is* its width), and all peak at 1 for the default scale, so
+switching surrogates does not silently change the learning rate.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class Surrogate:
     code : int
         The integer the Numba kernels use to pick the same formula.
     scale : float
-        alpha, the width parameter (larger = narrower bump).
+        alpha, the width parameter (larger = narrower bump; for the boxcar, alpha is the width).
     formula : str
         The pseudo-derivative as LaTeX (matplotlib mathtext compatible).
     primitive_formula : str

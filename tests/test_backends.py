@@ -65,3 +65,27 @@ def test_global_backend_switch(rng):
     np.testing.assert_allclose(a, b, atol=1e-12)
     with pytest.raises(ValueError, match="backend"):
         snu_np.set_backend("torch")
+
+
+def test_custom_surrogate_is_never_replaced_by_a_builtin_formula(rng):
+    from snu_np.surrogates import Tanh
+
+    class Zero(Tanh):                      # a student's surrogate: the true derivative of the step
+        name = "zero"
+
+        def grad(self, u):
+            return np.zeros_like(u)
+
+    x = rng.uniform(0, 1.5, (6, 3, 4))
+    for backend in ("numpy", "numba"):
+        layer = SNU(4, 3, surrogate=Zero(), seed=0, backend=backend)
+        layer.backward(np.ones_like(layer.forward(x)))
+        assert not layer.grads["W"].any() and not layer.grads["b"].any(), backend
+
+    class Shifted(Tanh):                   # same name as a built-in, different forward
+        def fn(self, u):
+            return self.primitive(u)
+
+    a = SNU(4, 3, surrogate=Shifted(), seed=0, backend="numba").forward(x)
+    b = SNU(4, 3, surrogate=Shifted(), seed=0, backend="numpy").forward(x)
+    np.testing.assert_array_equal(a, b)

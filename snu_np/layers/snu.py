@@ -7,7 +7,7 @@ from .. import backend as _backend
 from .._validate import check_choice, check_real
 from ..functional import snu as F
 from ..functional.activations import G_CODES
-from ..surrogates import get_surrogate
+from ..surrogates import SURROGATES, get_surrogate
 from .base import Layer, glorot_uniform
 
 
@@ -75,6 +75,13 @@ class SNU(Layer):
             self.params["decay"] = np.array(self._decay, dtype=self.dtype)
         self.zero_grad()
 
+    def _backend(self):
+        """The backend this call runs on. A surrogate that is not exactly one of the built-in classes
+        (a student's own subclass) has no Numba twin: the reference runs it, whatever the setting."""
+        if type(self.surrogate) is not SURROGATES.get(self.surrogate.name):
+            return "numpy"
+        return _backend.resolve(self.backend)
+
     @property
     def decay(self):
         """The current decay (a float), trainable or not."""
@@ -96,7 +103,7 @@ class SNU(Layer):
         """x (T, B, n_in) -> y (T, B, n_out); keeps s and y in ``self.cache``."""
         x = self._check_input(x)
         W, b, H = self.params["W"], self.params["b"], self.params.get("H")
-        if _backend.resolve(self.backend) == "numpy":
+        if self._backend() == "numpy":
             s, y, self.cache = F.snu_forward(x, W, b, self.decay, H, self.soft, self.g, self.surrogate)
             return y
         from ..kernels import snu as K
@@ -113,9 +120,9 @@ class SNU(Layer):
     def backward(self, dy):
         """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
         dy = self._check_dy(dy)
-        if _backend.resolve(self.backend) == "numpy" and "W" in self.cache:
+        if self._backend() == "numpy" and "W" in self.cache:
             dx, g = F.snu_backward(dy, self.cache, self.detach_reset)
-        elif _backend.resolve(self.backend) == "numpy":
+        elif self._backend() == "numpy":
             # forward ran on numba: rebuild the reference cache from the stored sequences
             c = dict(self.cache, W=self.params["W"], b=self.params["b"], decay=self.decay,
                      H=self.params.get("H"), soft=self.soft, g=self.g, surrogate=self.surrogate)
