@@ -138,7 +138,7 @@ def _check_axes(axes, n, name="axes"):
 # a single neuron
 # --------------------------------------------------------------------------------------------
 def plot_neuron(I=None, V=None, spikes=None, v_th=None, v_reset=None, dt=1.0, time_unit="time step",
-                title=None, equation=None, axes=None):
+                title=None, equation=None, axes=None, V_label="membrane potential $V_t$"):
     """Input current, membrane potential and spikes of one neuron on a shared time axis.
 
     Parameters
@@ -152,6 +152,7 @@ def plot_neuron(I=None, V=None, spikes=None, v_th=None, v_reset=None, dt=1.0, ti
     title : str, optional. Figure title.
     equation : True for the Euler LIF equation, or a mathtext string.
     axes : sequence of Axes, one per panel, to draw into an existing figure.
+    V_label : str, legend label of the ``V`` line (e.g. ``"SNU state $s_t$"``).
 
     Returns
     -------
@@ -186,6 +187,8 @@ def plot_neuron(I=None, V=None, spikes=None, v_th=None, v_reset=None, dt=1.0, ti
         axes = list(grid[:, 0])
     else:
         for ax in axes[1:]:
+            if ax.get_shared_x_axes().joined(ax, axes[0]):
+                continue                  # already shared (e.g. plt.subplots(sharex=True))
             ax.sharex(axes[0])
         fig = axes[0].figure
 
@@ -195,14 +198,15 @@ def plot_neuron(I=None, V=None, spikes=None, v_th=None, v_reset=None, dt=1.0, ti
             ax.plot(t, arr, drawstyle="steps-pre", color="tab:green", label="input current $I_t$")
             ax.set_ylabel("input current $I$")
         elif name == "V":
-            ax.plot(t, arr, color="tab:blue", label="membrane potential $V_t$")
+            ax.plot(t, arr, color="tab:blue", label=V_label)
             if v_th is not None:
                 ax.axhline(v_th, label=r"threshold $v_{th}$", **THRESHOLD_STYLE)
             if v_reset is not None:
                 ax.axhline(v_reset, label=r"reset $v_{reset}$", **RESET_STYLE)
             ax.set_ylabel("membrane potential $V$")
             if v_th is not None or v_reset is not None:
-                ax.legend(loc="upper right", fontsize="small")
+                # outside the axes: a threshold-crossing trace is never hidden behind the legend
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
         else:
             k = np.flatnonzero(arr)
             ax.vlines(t[k], 0.0, 1.0, color=SPIKE_COLOR, linewidth=1.5, label="spikes")
@@ -336,9 +340,14 @@ def plot_states(s, y=None, threshold=None, title=None, dt=1.0, time_unit="time s
         cbar.ax.axhline(threshold, color="black", linestyle="--", linewidth=1.5)
     ax.set_ylabel("neuron index")
     ax.yaxis.set_major_locator(MaxNLocator(nbins=min(N, 8), integer=True))
-    if y is not None:
+    if y is not None and np.all((y == 0) | (y == 1)):
         plot_raster(y, dt=dt, ax=grid[1, 0], time_unit=time_unit)
         grid[1, 0].set_ylabel("neuron index\n(output spikes $y_t$)")
+    elif y is not None:               # soft SNU: y is a spiking probability, not a spike
+        im_y = grid[1, 0].imshow(y.T, aspect="auto", origin="lower", interpolation="nearest", cmap="Greys",
+                                 vmin=0.0, vmax=1.0, extent=_image_extent(T, N, dt))
+        fig.colorbar(im_y, ax=grid[1, 0], label="output $y_t$")
+        grid[1, 0].set_ylabel("neuron index")
     grid[-1, 0].set_xlabel(xlabel)
     _decorate(fig, ax, title, equation)
     return fig
@@ -382,9 +391,13 @@ def plot_gradient_flow(ds, title=None, log=True, dt=1.0, time_unit="time step", 
     ax.set_ylabel("neuron index")
     ax.yaxis.set_major_locator(MaxNLocator(nbins=min(N, 8), integer=True))
     mean = mag.mean(axis=1)
-    ax_mean.plot(_times(T, dt), mean, color="tab:purple", marker=".", label="mean over neurons")
-    if use_log and np.all(mean > 0):
+    shown = np.where(mean > 0, mean, np.nan) if use_log else mean   # zeros have no place on a log axis
+    ax_mean.plot(_times(T, dt), shown, color="tab:purple", marker=".", label="mean over neurons")
+    if use_log and np.any(mean > 0):
         ax_mean.set_yscale("log")
+        if np.any(mean == 0):
+            ax_mean.text(0.01, 0.03, "steps with zero gradient not drawn", transform=ax_mean.transAxes,
+                         fontsize="x-small", color="0.35")
     ax_mean.set_ylabel(r"mean $|\partial L / \partial s_t|$")
     ax_mean.set_xlabel(xlabel)
     ax_mean.grid(alpha=0.3)

@@ -303,3 +303,36 @@ def test_plot_events():
 def test_plot_events_bad_input(frames, events, kwargs, word):
     with pytest.raises(ValueError, match=word):
         plot.plot_events(frames, events, **kwargs)
+
+
+def test_plot_neuron_on_pre_shared_axes_and_custom_label():
+    import matplotlib.pyplot as plt
+    from snu_np import plot as P
+    fig, axes = plt.subplots(2, 1, sharex=True)
+    P.plot_neuron(V=np.linspace(0, 1.2, 10), spikes=(np.arange(10) == 7).astype(float), v_th=1.0,
+                  axes=axes, V_label="SNU state $s_t$")
+    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert "SNU state $s_t$" in labels
+    plt.close(fig)
+
+
+def test_plot_states_soft_outputs_are_a_heat_map_not_a_raster():
+    import matplotlib.pyplot as plt
+    from snu_np import plot as P
+    rng = np.random.default_rng(0)
+    fig = P.plot_states(rng.uniform(0, 2, (12, 5)), y=rng.uniform(0, 1, (12, 5)), threshold=1.0)
+    assert len(fig.axes[1].images) == 1          # probabilities shown as an image
+    plt.close(fig)
+    fig = P.plot_states(rng.uniform(0, 2, (12, 5)), y=(rng.uniform(0, 1, (12, 5)) > 0.5).astype(float))
+    assert len(fig.axes[1].images) == 0          # spikes shown as a raster
+    plt.close(fig)
+
+
+def test_gradient_flow_keeps_log_scale_with_zero_steps():
+    import matplotlib.pyplot as plt
+    from snu_np import plot as P
+    ds = np.ones((6, 3))
+    ds[:2] = 0.0
+    fig = P.plot_gradient_flow(ds)
+    assert any(ax.get_yscale() == "log" for ax in fig.axes)
+    plt.close(fig)
