@@ -41,8 +41,9 @@ napoleon_use_rtype = False
 # numpy-style "Parameters" blocks name shapes like (T, B, n_in): not cross-references
 nitpicky = False
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py", "notebooks/README.md"]
 html_theme = "furo"
 html_title = "snu-np"
 html_static_path = []
-suppress_warnings = ["myst.header", "mystnb.unknown_mime_type"]
+# shapes such as (T, B, n_in) in numpy-style docstrings are not references to the attributes n_in
+suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "ref.python"]

@@ -281,6 +281,20 @@ def run_bench(args):
 register_command("bench", _add_bench, run_bench)
 
 
+def _add_exercises(p):
+    from .exercises import cli_add_arguments
+    cli_add_arguments(p)
+
+
+def run_exercises(args):
+    """Classroom exercises: build the student and teacher versions, grade submissions, list them."""
+    from .exercises import cli_run
+    return cli_run(args)
+
+
+register_command("exercises", _add_exercises, run_exercises)
+
+
 # --------------------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ state in ``state_dict()`` so that a resumed run continues exactly.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from ._validate import check_real
@@ -22,7 +24,7 @@ def clip_grad_norm(model, max_norm):
     return norm
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: ``step()`` updates every parameter from its current gradient."""
 
     def __init__(self, model, lr):
@@ -41,8 +43,9 @@ class Optimizer:
         if hasattr(self.model, "constrain"):
             self.model.constrain()
 
-    def _update(self, name, p, g):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _update(self, name, p, g):
+        """Update parameter ``p`` in place from its gradient ``g``."""
 
     def state_dict(self):
         return {"t": np.array(self.t), "lr": np.array(self.lr)}

@@ -12,6 +12,8 @@ switching surrogates does not silently change the learning rate.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from ._validate import check_real
@@ -33,7 +35,7 @@ def sigmoid(u):
     return out
 
 
-class Surrogate:
+class Surrogate(ABC):
     """A pseudo-derivative of the step.
 
     Attributes
@@ -69,11 +71,13 @@ class Surrogate:
         """The forward pass: the Heaviside step (whatever the surrogate)."""
         return step(u)
 
-    def grad(self, u):  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def grad(self, u):
+        """The pseudo-derivative h'(u), elementwise."""
 
-    def primitive(self, u):  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def primitive(self, u):
+        """The smooth step-like function whose derivative ``grad`` is."""
 
     def __repr__(self):
         return f"{type(self).__name__}(scale={self.scale:g})"

@@ -6,6 +6,8 @@ calls) and returns ``dx``.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from .._validate import as_float_array, as_rng, check_int, check_shape
@@ -17,7 +19,7 @@ def glorot_uniform(rng, n_in, n_out, dtype):
     return rng.uniform(-a, a, size=(n_in, n_out)).astype(dtype)
 
 
-class Layer:
+class Layer(ABC):
     """Base class. Subclasses set ``n_in``, ``n_out``, ``dtype``, ``params`` and implement
     ``forward`` and ``backward``."""
 
@@ -37,11 +39,13 @@ class Layer:
         self.cache = None
 
     # --- what subclasses implement -------------------------------------------------------------
-    def forward(self, x):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def forward(self, x):
+        """x (T, B, n_in) -> y (T, B, n_out); keeps what backward needs in ``self.cache``."""
 
-    def backward(self, dy):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def backward(self, dy):
+        """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
 
     def get_config(self):
         """The constructor arguments (JSON-serialisable) that rebuild this layer."""

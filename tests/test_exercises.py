@@ -1,0 +1,730 @@
+"""The classroom exercises: building, running both versions, and the checker's diagnoses.
+
+* ``build`` writes a student and a teacher version (.py + .ipynb) of every exercise;
+* every teacher version runs to the end with all its checks passing (strict mode);
+* every student version stops with ``NotImplementedError("Exercise N: ...")`` -- and nothing else --
+  at the first call of an exercise function;
+* for every check, typical wrong solutions fail *with the right diagnosis* and a right one passes.
+
+The checker tests are fast and pure NumPy (marked ``nojit``); running the built files and notebooks
+takes a few seconds more (``slow``).
+"""
+import json
+import pathlib
+import re
+import runpy
+import traceback
+
+import numpy as np
+import pytest
+
+from snu_np.exercises import (CHECKS, EXERCISES, MISTAKES, ExerciseCheckFailed, build, check,
+                              hidden_lif_trace)
+from snu_np.exercises import checks as C
+from snu_np.exercises.build import BuildError, list_sources, main, render
+from snu_np.functional import lstm as FL
+from snu_np.functional import snu as FS
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+nojit = pytest.mark.nojit
+slow = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exercises")
+    written = build(out, "both")
+    return out, written
+
+
+@pytest.fixture
+def quiet(monkeypatch):
+    monkeypatch.delenv(C.STRICT_ENV, raising=False)
+    monkeypatch.delenv(C.REPORT_ENV, raising=False)
+
+
+def run_check(name, fn, **kw):
+    return check(name, fn, verbose=False, strict=False, **kw)
+
+
+def assert_fails(name, fn, mistake, **kw):
+    r = run_check(name, fn, **kw)
+    assert not r.passed, f"{name}: a wrong solution ({mistake}) passed"
+    assert r.mistake == mistake, f"{name}: expected diagnosis {mistake!r}, got {r.mistake!r}: {r.report()}"
+    hint = {m.key: m.hint for m in MISTAKES[name]}[mistake]
+    assert r.hint == hint
+    return r
+
+
+def assert_passes(name, fn, **kw):
+    r = run_check(name, fn, **kw)
+    assert r.passed, r.report()
+    return r
+
+
+# ===================================================================================== building
+@nojit
+def test_sources_match_the_catalogue():
+    sources = list_sources()
+    assert [int(re.match(r"ex(\d+)_", p.name).group(1)) for p in sources] == list(range(1, 11))
+    assert [p.stem for p in sources] == [e.slug for e in EXERCISES]
+    for ex, path in zip(EXERCISES, sources):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"raise\s+NotImplementedError", text)
+        for name in ex.checks:
+            assert name in CHECKS
+            assert f'check("{name}"' in text, f"{path.name} never calls check({name!r})"
+
+
+@slow
+def test_build_writes_both_versions(built):
+    out, written = built
+    n = len(EXERCISES)
+    for version in ("student", "teacher"):
+        names = sorted(p.name for p in written[version])
+        assert len(names) == 2 * n + 1 and "README.md" in names
+        for ex in EXERCISES:
+            py, nb = out / version / f"{ex.slug}.py", out / version / f"{ex.slug}.ipynb"
+            text = py.read_text(encoding="utf-8")
+            assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text and "BEGIN TEACHER" not in text
+            if version == "student":
+                assert "Teacher notes" not in text
+                assert len(re.findall(rf'raise NotImplementedError\("Exercise {ex.number}: ', text)) >= 1
+            else:
+                assert "Teacher notes" in text
+                assert "NotImplementedError" not in text
+            import nbformat
+            notebook = nbformat.read(str(nb), as_version=4)
+            nbformat.validate(notebook)
+            code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+            assert ("NotImplementedError" in code) == (version == "student")
+    assert "solutions" not in (out / "student" / "README.md").read_text(encoding="utf-8")
+    assert "solutions" in (out / "teacher" / "README.md").read_text(encoding="utf-8")
+
+
+def _run_file(path):
+    import matplotlib.pyplot as plt
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        plt.close("all")
+
+
+@slow
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.slug)
+def test_teacher_version_runs_and_passes_every_check(built, ex, monkeypatch, capsys):
+    out, _ = built
+    monkeypatch.setenv(C.STRICT_ENV, "1")                 # a failing check raises
+    before = len(C.RESULTS)
+    _run_file(out / "teacher" / f"{ex.slug}.py")
+    ran = C.RESULTS[before:]
+    assert {r.name for r in ran} == set(ex.checks)
+    assert all(r.passed for r in ran)
+    assert "✓" in capsys.readouterr().out
+
+
+@slow
+@pytest.mark.parametrize("ex", EXERCISES, ids=lambda e: e.slug)
+def test_student_version_stops_at_the_first_exercise(built, ex, quiet):
+    out, _ = built
+    path = out / "student" / f"{ex.slug}.py"
+    before = len(C.RESULTS)
+    with pytest.raises(NotImplementedError, match=rf"^Exercise {ex.number}: ") as info:
+        _run_file(path)
+    assert len(C.RESULTS) == before, "a check finished before the first exercise function was called"
+    last = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert pathlib.Path(last.filename).name == path.name and "raise NotImplementedError" in last.line
+    # ... and it is the first student function called by the first check
+    first = [ln for ln in path.read_text(encoding="utf-8").splitlines() if "raise NotImplementedError" in ln][0]
+    assert last.line.strip() == first.strip()
+
+
+@slow
+def test_notebooks_execute(built):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    KernelSpecManager = pytest.importorskip("jupyter_client.kernelspec").KernelSpecManager
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        pytest.skip("no python3 Jupyter kernel")
+    out, _ = built
+    nb = nbformat.read(str(out / "teacher" / "ex03_snu_forward.ipynb"), as_version=4)
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "✓ Exercise 3" in outputs
+    nb = nbformat.read(str(out / "student" / "ex03_snu_forward.ipynb"), as_version=4)
+    with pytest.raises(nbclient.exceptions.CellExecutionError) as info:
+        nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert info.value.ename == "NotImplementedError" and info.value.evalue.startswith("Exercise 3:")
+
+
+SOURCE = """# %% [markdown]
+# # Title
+#
+# <!-- BEGIN TEACHER -->
+# secret note
+# <!-- END TEACHER -->
+
+# %% [markdown]
+# <!-- BEGIN TEACHER -->
+# only for teachers
+# <!-- END TEACHER -->
+
+# %%
+def f(x):
+    \"\"\"Doc.\"\"\"
+    # BEGIN SOLUTION: square it
+    y = x * x
+    return y
+    # END SOLUTION
+"""
+
+
+@nojit
+def test_render_replaces_solutions_and_removes_teacher_notes():
+    student = render(SOURCE, "student", 7)
+    teacher = render(SOURCE, "teacher", 7)
+    assert 'raise NotImplementedError("Exercise 7: square it")' in student
+    assert "y = x * x" not in student and "secret" not in student and "only for teachers" not in student
+    assert student.count("# %% [markdown]") == 1                  # the emptied cell is dropped
+    assert "y = x * x" in teacher and "secret note" in teacher and "NotImplementedError" not in teacher
+    ns = {}
+    exec(compile(student, "student", "exec"), ns)
+    with pytest.raises(NotImplementedError, match="Exercise 7: square it"):
+        ns["f"](2)
+    ns = {}
+    exec(compile(teacher, "teacher", "exec"), ns)
+    assert ns["f"](3) == 9
+
+
+@nojit
+@pytest.mark.parametrize("bad, match", [
+    ("# %%\n# BEGIN SOLUTION\nx = 1\n", "never closed"),
+    ("# %%\nx = 1\n# END SOLUTION\n", "without BEGIN"),
+    ("# %%\n# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "inside another"),
+    ("# %%\nx = 1\n", "no '# BEGIN SOLUTION'"),
+    ("# %%\ndef f():\n    raise NotImplementedError\n# BEGIN SOLUTION\n# END SOLUTION\n", "must not raise"),
+    ("# %%\ndef f(:\n    # BEGIN SOLUTION\n    pass\n    # END SOLUTION\n", "not valid Python"),
+])
+def test_render_rejects_malformed_sources(bad, match):
+    with pytest.raises(BuildError, match=match):
+        render(bad, "student", 1)
+
+
+@nojit
+def test_nbformat_fallback_writes_the_same_cells(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    build(tmp_path / "a", "student", exercises=[4], use_jupytext=False)
+    nb = nbformat.read(str(tmp_path / "a" / "student" / "ex04_snu_step_backward.ipynb"), as_version=4)
+    nbformat.validate(nb)
+    kinds = [c.cell_type for c in nb.cells]
+    assert kinds[0] == "markdown" and kinds.count("code") == 3
+    assert nb.cells[0].source.startswith("# Exercise 4")
+    assert "raise NotImplementedError" in nb.cells[2].source
+
+
+@nojit
+def test_cli_build_and_list(tmp_path, capsys):
+    assert main(["build", "--out", str(tmp_path), "--version", "student", "--only", "3", "--no-notebooks"]) == 0
+    assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["README.md", "ex03_snu_forward.py"]
+    assert not (tmp_path / "teacher").exists()
+    assert main(["list"]) == 0
+    assert "snu_step_backward" in capsys.readouterr().out
+    assert main([]) == 2
+    with pytest.raises(ValueError, match="no exercise numbered"):
+        build(tmp_path, "teacher", exercises=[42])
+
+
+@slow
+def test_grade_reports_passed_unfinished_and_wrong(built, tmp_path, quiet):
+    from snu_np.exercises import grade
+    from snu_np.exercises.grade import format_table
+    out, _ = built
+    wrong = tmp_path / "ex07_reset_gradient.py"
+    text = (out / "teacher" / "ex07_reset_gradient.py").read_text(encoding="utf-8")
+    wrong.write_text(text.replace("return -decay * dz * s_prev", "return decay * dz * s_prev")
+                     .replace("runs = compare_reset_training", "raise SystemExit(0)\nruns = compare_reset_training"),
+                     encoding="utf-8")
+    results = grade([out / "teacher" / "ex03_snu_forward.ipynb", out / "student" / "ex03_snu_forward.py", wrong],
+                    timeout=120)
+    ok, unfinished, bad = results
+    assert ok["status"] == "ok" and ok["passed"] and ok["score"] == 1.0
+    assert unfinished["status"] == "unfinished" and "Exercise 3" in unfinished["detail"]
+    assert unfinished["missing"] == ["snu_step_forward"] and not unfinished["passed"]
+    assert bad["checks"][0]["mistake"] == "sign" and not bad["passed"] and bad["score"] == 0.0
+    table = format_table(results)
+    assert "PASS snu_step_forward" in table and "FAIL reset_term" in table and "1 of 3 files" in table
+
+
+# ======================================================================= the check() machinery
+@nojit
+def test_check_api(quiet, capsys, monkeypatch):
+    r = check("ex03", lambda *a, **k: FS.snu_step_forward(*a, **k)[:2])
+    assert r.passed and r.exercise == 3 and r.name == "snu_step_forward" and bool(r)
+    assert capsys.readouterr().out.startswith("✓ Exercise 3 (snu_step_forward)")
+    assert check(4, FS.snu_step_backward, verbose=False).passed
+    r = check("reset_term", lambda dz, s, y, d: d * dz * s)
+    assert not r.passed and "Hint:" in capsys.readouterr().out and r.seconds < 1.0
+    with pytest.raises(ExerciseCheckFailed, match="sign of the reset term"):
+        check("reset_term", lambda dz, s, y, d: d * dz * s, verbose=False, strict=True)
+    monkeypatch.setenv(C.STRICT_ENV, "1")
+    with pytest.raises(ExerciseCheckFailed):
+        check("reset_term", lambda dz, s, y, d: 0 * dz, verbose=False)
+    with pytest.raises(ValueError, match="unknown check"):
+        check("no_such_thing", print)
+    with pytest.raises(TypeError):
+        check("reset_term", 3)
+
+
+@nojit
+def test_not_implemented_propagates_and_other_errors_are_reported(quiet, tmp_path, monkeypatch):
+    def todo(*a, **k):
+        raise NotImplementedError("Exercise 7: later")
+
+    with pytest.raises(NotImplementedError, match="Exercise 7: later"):
+        check("reset_term", todo, verbose=False)
+
+    def broken(dz, s_prev, y_prev, decay):
+        return dz @ s_prev                       # (4, 5) @ (4, 5): shapes do not align
+
+    r = run_check("reset_term", broken)
+    assert not r.passed and "ValueError" in r.message and "test_exercises.py" in r.message
+    assert "shapes" in r.hint
+    r = run_check("snu_step_forward", lambda x_t, s_prev, y_prev, W, b, decay, soft=False: (s_prev, y_prev))
+    assert not r.passed and "signature" in r.hint
+    report = tmp_path / "r.jsonl"
+    monkeypatch.setenv(C.REPORT_ENV, str(report))
+    run_check("reset_term", lambda dz, s, y, d: -d * dz * s)
+    line = json.loads(report.read_text().splitlines()[-1])
+    assert line["name"] == "reset_term" and line["passed"] is True
+
+
+@nojit
+def test_every_check_is_fast(quiet):
+    import time
+    right = {"snu_step_forward": lambda *a, **k: FS.snu_step_forward(*a, **k)[:2],
+             "snu_step_backward": FS.snu_step_backward, "lstm_step_backward": FL.lstm_step_backward,
+             "snu_backward": FS.snu_backward}
+    for name, fn in right.items():
+        t0 = time.perf_counter()
+        assert_passes(name, fn)
+        assert time.perf_counter() - t0 < 1.0, name
+
+
+@nojit
+def test_teacher_guide_lists_every_mistake_and_exercise():
+    guide = (ROOT / "docs" / "teacher_guide.md").read_text(encoding="utf-8")
+    for name, table in MISTAKES.items():
+        assert f"`{name}`" in guide, name
+        for m in table:
+            assert m.label in guide, f"teacher guide misses the mistake {m.label!r} of {name}"
+    for ex in EXERCISES:
+        assert ex.title in guide and f"{ex.minutes} min" in guide
+
+
+# ======================================= every known mistake is recognised as itself
+def _as_student(name, key):
+    """The checker's own known-wrong variant ``key`` of ``name``, wrapped as a student function."""
+    if name == "lif_euler_step":
+        return lambda v, I, dt, tau, R, v_th, v_reset: C._lif_step(v, I, dt, tau, R, v_th, v_reset, m=key)
+    if name == "snu_step_forward":
+        return lambda x, s, y, W, b, d, H=None, soft=False: C._snu_fwd(x, s, y, W, b, d, H, soft, m=key)
+    if name == "snu_step_backward":
+        return lambda dy, ds_next, cache, detach_reset=False: C._snu_bwd(dy, ds_next, cache, detach_reset, m=key)
+    if name == "snu_backward":
+        def f(dy, cache, detach_reset=False):
+            r = C._bptt(dy, cache, detach_reset, m=key)
+            return r.pop("dx"), {k: v for k, v in r.items() if v is not None}
+        return f
+    if name == "reset_term":
+        return lambda dz, s, y, d: C._reset_term(dz, s, y, d, m=key)
+    if name == "shift_image":
+        return lambda img, dy, dx: C._shift(img, dy, dx, key)
+    if name == "lstm_step_backward":
+        return lambda dh, dc_next, cache: C._lstm_bwd(dh, dc_next, cache, key)
+    raise KeyError(name)
+
+
+SELF_DIAGNOSED = ["lif_euler_step", "snu_step_forward", "snu_step_backward", "snu_backward", "reset_term",
+                  "shift_image", "lstm_step_backward"]
+
+
+@nojit
+@pytest.mark.parametrize("name", SELF_DIAGNOSED)
+def test_every_known_mistake_is_recognised_as_itself(name, quiet):
+    assert_passes(name, _as_student(name, None))
+    for m in MISTAKES[name]:
+        assert_fails(name, _as_student(name, m.key), m.key)
+
+
+@nojit
+def test_every_pseudo_derivative_mistake_is_recognised_as_itself(quiet):
+    for key in C._PRIM:
+        if key:
+            assert_fails("fast_sigmoid", C._GRAD[None], key, primitive=C._PRIM[key])
+    for key in C._GRAD:
+        if key:
+            assert_fails("fast_sigmoid", C._GRAD[key], key, primitive=C._PRIM[None])
+
+
+# ============================================================ exercise 1: LIF step, f-I curve
+def lif_step(v, I, dt, tau, R=1.0, v_th=1.0, v_reset=0.0, decay=None, ge=False, reset=True, reset_to=None,
+             detect_prev=False):
+    decay = 1 - dt / tau if decay is None else decay
+    v_pre = decay * v + dt / tau * R * I
+    spike = (v >= v_th if ge else v > v_th) if detect_prev else (v_pre >= v_th if ge else v_pre > v_th)
+    v_new = np.where(spike, v_reset if reset_to is None else reset_to, v_pre) if reset else v_pre
+    return v_new, spike
+
+
+@nojit
+def test_ex01_lif_euler_step(quiet):
+    assert_passes("lif_euler_step", lif_step)
+    assert_fails("lif_euler_step", lambda v, I, dt, tau, *a: lif_step(v, I, dt, tau, *a, decay=1 + dt / tau),
+                 "decay_sign")
+    assert_fails("lif_euler_step", lambda *a: lif_step(*a, reset=False), "no_reset")
+    assert_fails("lif_euler_step", lambda *a: lif_step(*a, ge=True), "ge")
+    assert_fails("lif_euler_step", lambda *a: lif_step(*a, reset_to=0.0), "reset_zero")
+    assert_fails("lif_euler_step", lambda *a: lif_step(*a, detect_prev=True), "detect_old")
+    r = assert_fails("lif_euler_step", lambda v, I, dt, tau, *a: lif_step(v, I, dt, tau, *a, decay=np.exp(-dt / tau)),
+                     "exact_decay")
+    assert "v_new[" in r.message and "should be" in r.message
+
+
+def rates(I, dt, tau, R=1.0, v_th=1.0, duration=100.0, per_step=False):
+    n = int(round(duration / dt))
+    v, count = np.zeros(len(I)), np.zeros(len(I))
+    for _ in range(n):
+        v, s = lif_step(v, np.asarray(I), dt, tau, R, v_th)
+        count += s
+    return count / n if per_step else count / (n * dt)
+
+
+@nojit
+def test_ex01_firing_rates(quiet):
+    from snu_np import lif
+    assert_passes("firing_rates", rates)
+    assert_fails("firing_rates", lambda *a: rates(*a, per_step=True), "per_step")
+    assert_fails("firing_rates", lambda I, dt, tau, R=1.0, v_th=1.0, duration=100.0: lif.firing_rate(I, tau, R, v_th),
+                 "analytic")
+
+
+# ====================================================================== exercise 2: hidden LIF
+def estimate(t, I, V, tau_scale=1.0, v_th_from="max", half=False):
+    dt = t[1] - t[0]
+    on = int(np.flatnonzero(I > 0)[0])
+    target = (0.5 if half else 1 - np.exp(-1)) * I[on]
+    k = on + int(np.argmax(V[on:] >= target))
+    tau = (t[k] - (t[on] - dt)) * tau_scale
+    if half:
+        tau = tau                      # the half-rise time taken for tau
+    v_th = V.max() if v_th_from == "max" else I.max()
+    return {"tau": tau, "v_th": v_th}
+
+
+@nojit
+def test_ex02_estimate_lif_parameters(quiet):
+    trace = hidden_lif_trace(0)
+    assert trace["V"].shape == trace["t"].shape == trace["I"].shape == (3000,)
+    np.testing.assert_array_equal(hidden_lif_trace(0)["V"], trace["V"])
+    assert not np.array_equal(hidden_lif_trace(1)["V"], trace["V"])
+    assert_passes("estimate_lif_parameters", estimate)
+    assert_fails("estimate_lif_parameters", lambda t, I, V: estimate(t, I, V, tau_scale=1 / (t[1] - t[0])), "tau_steps")
+    assert_fails("estimate_lif_parameters", lambda t, I, V: estimate(t, I, V, half=True), "tau_half")
+    assert_fails("estimate_lif_parameters", lambda t, I, V: estimate(t, I, V, v_th_from="I"), "vth_asymptote")
+    r = run_check("estimate_lif_parameters", lambda t, I, V: {"tau": 1.0})
+    assert not r.passed and "keys 'tau' and 'v_th'" in r.message
+
+
+# ============================================================== exercise 3: snu_step_forward
+def fwd(x_t, s_prev, y_prev, W, b, decay, H=None, soft=False, gate=True, bias_sign=1, rec="y", use_soft=True):
+    z = x_t @ W + decay * s_prev * ((1 - y_prev) if gate else 1)
+    if H is not None:
+        z = z + (y_prev if rec == "y" else s_prev) @ H
+    s = np.maximum(z, 0)
+    u = s + bias_sign * b
+    y = 1 / (1 + np.exp(-u)) if (soft and use_soft) else (u > 0) * 1.0
+    return s, y
+
+
+@nojit
+def test_ex03_snu_step_forward(quiet):
+    assert_passes("snu_step_forward", fwd)
+    assert_passes("snu_step_forward", lambda *a, **k: FS.snu_step_forward(*a, **k))   # a 3-tuple is fine
+    assert_fails("snu_step_forward", lambda *a, **k: fwd(*a, gate=False, **k), "no_gate")
+    assert_fails("snu_step_forward", lambda *a, **k: fwd(*a, bias_sign=-1, **k), "bias_sign")
+    assert_fails("snu_step_forward", lambda *a, **k: fwd(*a, rec="s", **k), "rec_state")
+    assert_fails("snu_step_forward", lambda *a, **k: fwd(*a, use_soft=False, **k), "soft_ignored")
+
+
+# ============================================================= exercise 4: snu_step_backward
+def bwd(dy, ds_next, cache, detach_reset=False, pseudo="ok", reset=-1.0, use_ds_next=True):
+    x_t, s_prev, y_prev, s, y, W, b, decay, H, soft, g, surrogate = cache
+    if soft:
+        dh = y * (1 - y)
+    else:
+        dh = {"ok": 1 - np.tanh(s + b) ** 2, "tanh": np.tanh(s + b), "none": 1.0}[pseudo]
+    du = dy * dh
+    dz = (du + (ds_next if use_ds_next else 0)) * (s > 0)
+    gate = 1 - y_prev
+    dy_prev = 0 * y_prev if detach_reset else reset * decay * dz * s_prev
+    out = {"dx": dz @ W.T, "dW": x_t.T @ dz, "db": du.sum(0), "ds_prev": decay * dz * gate,
+           "dH": None, "ddecay": float((dz * s_prev * gate).sum())}
+    if H is not None:
+        out["dH"] = y_prev.T @ dz
+        dy_prev = dy_prev + dz @ H.T
+    out["dy_prev"] = dy_prev
+    return out
+
+
+@nojit
+def test_ex04_snu_step_backward(quiet):
+    assert_passes("snu_step_backward", bwd)
+    assert_passes("snu_step_backward", FS.snu_step_backward)
+    r = assert_fails("snu_step_backward", lambda *a, **k: bwd(*a, reset=0.0, **k), "no_reset")
+    assert r.message.startswith("SNU, feed-forward, detach_reset=False: dy_prev[")
+    assert "the gradient through the reset is missing" in r.hint
+    assert_fails("snu_step_backward", lambda *a, **k: bwd(*a, reset=1.0, **k), "reset_sign")
+    assert_fails("snu_step_backward", lambda *a, **k: bwd(*a, pseudo="tanh", **k), "tanh_not_deriv")
+    r = assert_fails("snu_step_backward", lambda *a, **k: bwd(*a, pseudo="none", **k), "no_pseudo")
+    assert "missing the pseudo-derivative factor" in r.hint
+    assert_fails("snu_step_backward", lambda *a, **k: bwd(*a, use_ds_next=False, **k), "no_ds_next")
+
+    def transposed(*a, **k):
+        d = bwd(*a, **k)
+        d["dW"] = d["dW"].T
+        return d
+
+    r = run_check("snu_step_backward", transposed)
+    assert not r.passed and "dW has shape (5, 4), expected (4, 5) (transposed?)" in r.message
+
+
+# ================================================================== exercise 5: the BPTT loop
+def bptt(dy, cache, detach_reset=False, accumulate=True, prev="ok", reverse=True, carry_y=True):
+    x, s, y, W, b, decay, H = (cache[k] for k in ("x", "s", "y", "W", "b", "decay", "H"))
+    T = x.shape[0]
+    zeros = np.zeros_like(s[0])
+    dx = np.zeros_like(x)
+    grads = {"W": np.zeros_like(W), "b": np.zeros_like(b), "decay": 0.0}
+    if H is not None:
+        grads["H"] = np.zeros_like(H)
+    ds_next = dy_next = zeros
+    for t in (reversed(range(T)) if reverse else range(T)):
+        if prev == "ok":
+            sp, yp = (s[t - 1], y[t - 1]) if t > 0 else (zeros, zeros)
+        elif prev == "same":
+            sp, yp = s[t], y[t]
+        else:                                            # the wrap-around bug
+            sp, yp = s[t - 1], y[t - 1]
+        c = (x[t], sp, yp, s[t], y[t], W, b, decay, H, cache["soft"], cache["g"], cache["surrogate"])
+        d = FS.snu_step_backward(dy[t] + (dy_next if carry_y else 0), ds_next, c, detach_reset)
+        dx[t] = d["dx"]
+        for k, dk in (("W", "dW"), ("b", "db"), ("decay", "ddecay"), ("H", "dH")):
+            if k in grads:
+                grads[k] = grads[k] + d[dk] if accumulate else d[dk]
+        ds_next, dy_next = d["ds_prev"], d["dy_prev"]
+    return dx, grads
+
+
+@nojit
+def test_ex05_snu_backward(quiet):
+    assert_passes("snu_backward", bptt)
+    assert_passes("snu_backward", FS.snu_backward)
+    r = assert_fails("snu_backward", lambda *a, **k: bptt(*a, accumulate=False, **k), "assign")
+    assert "used = instead of +=" in r.hint
+    r = assert_fails("snu_backward", lambda *a, **k: bptt(*a, prev="same", **k), "off_by_one")
+    assert "you used y_t" in r.hint and "time index t = " in r.message
+    assert_fails("snu_backward", lambda *a, **k: bptt(*a, prev="wrap", **k), "wraparound")
+    assert_fails("snu_backward", lambda *a, **k: bptt(*a, reverse=False, **k), "forward_loop")
+    assert_fails("snu_backward", lambda *a, **k: bptt(*a, carry_y=False, **k), "no_dy_next")
+
+
+# ============================================================ exercise 6: pseudo-derivative
+def prim(u, alpha=1.0):
+    return u / (1 + alpha * np.abs(u))
+
+
+def grad(u, alpha=1.0):
+    return 1 / (1 + alpha * np.abs(u)) ** 2
+
+
+@nojit
+def test_ex06_fast_sigmoid(quiet):
+    assert_passes("fast_sigmoid", grad, primitive=prim)
+    r = assert_fails("fast_sigmoid", lambda u, a=1.0: 1 / (1 + a * np.abs(u)), "no_square", primitive=prim)
+    assert "finite differences" in r.message
+    assert_fails("fast_sigmoid", lambda u, a=1.0: 1 / (1 + a * u) ** 2, "no_abs", primitive=prim)
+    r = assert_fails("fast_sigmoid", lambda u, a=1.0: (1 + a * np.abs(u) - a * u) / (1 + a * np.abs(u)) ** 2,
+                     "abs_as_u", primitive=prim)
+    assert "u = -" in r.message                        # the first wrong point is at negative u
+    assert_fails("fast_sigmoid", grad, "prim_no_abs", primitive=lambda u, a=1.0: u / (1 + a * u))
+    r = run_check("fast_sigmoid", grad)
+    assert not r.passed and "pass the primitive" in r.message
+
+
+@nojit
+def test_ex06_own_pseudo_derivative(quiet):
+    from scipy.special import erf
+    gauss_p = lambda u, a=1.0: erf(np.sqrt(np.pi) * a * u / 2) / a          # noqa: E731
+    gauss_g = lambda u, a=1.0: np.exp(-np.pi * (a * u) ** 2 / 4)             # noqa: E731
+    assert_passes("pseudo_derivative", gauss_g, primitive=gauss_p)
+    assert not run_check("pseudo_derivative", lambda u, a=1.0: 2 * gauss_g(u), primitive=gauss_p).passed
+    shifted = run_check("pseudo_derivative", lambda u, a=1.0: gauss_g(u - 0.5),
+                        primitive=lambda u, a=1.0: gauss_p(u - 0.5))
+    assert not shifted.passed and "symmetric" in shifted.message
+
+
+# ============================================================ exercise 7: the reset gradient
+@nojit
+def test_ex07_reset_term(quiet):
+    assert_passes("reset_term", lambda dz, s, y, d: -d * dz * s)
+    assert_fails("reset_term", lambda dz, s, y, d: d * dz * s, "sign")
+    r = assert_fails("reset_term", lambda dz, s, y, d: 0 * dz, "zero")
+    assert "detached" in r.hint
+    assert_fails("reset_term", lambda dz, s, y, d: -d * dz * s * (1 - y), "gated")
+    assert_fails("reset_term", lambda dz, s, y, d: -d * dz * y, "uses_y")
+
+
+@slow
+def test_ex07_comparison_run_is_reproducible():
+    from snu_np.exercises import compare_reset_training
+    task = C.helpers.make_training_task(0, n_train=128, n_test=64)
+    a = compare_reset_training(lambda dz, s, y, d: -d * dz * s, epochs=2, task=task)
+    b = compare_reset_training(lambda dz, s, y, d: -d * dz * s, epochs=2, task=task)
+    assert set(a) == {"kept", "detached"}
+    np.testing.assert_array_equal(a["kept"]["losses"], b["kept"]["losses"])
+    assert a["kept"]["losses"][0] == a["detached"]["losses"][0]           # same start ...
+    assert not np.array_equal(a["kept"]["losses"], a["detached"]["losses"])   # ... different training
+
+
+# ========================================================== exercise 8: the jitter encoder
+def shift(img, dy, dx):
+    out = np.zeros_like(img)
+    H, W = img.shape
+    out[max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
+        img[max(-dy, 0):H + min(-dy, 0), max(-dx, 0):W + min(-dx, 0)]
+    return out
+
+
+def encode(images, T=20, max_shift=2, threshold=0.15, seed=0, mode="ok", shift_fn=shift):
+    rng = np.random.default_rng(seed if mode not in ("unseeded", "seed_ignored") else
+                                (None if mode == "unseeded" else 0))
+    B = images.shape[0]
+    off = rng.integers(-max_shift, max_shift + 1, size=(T + 1, B, 2))
+    frames = np.array([[shift_fn(images[b], *off[t, b]) for b in range(B)] for t in range(T + 1)]).reshape(T + 1, B, -1)
+    ref = images.reshape(1, B, -1) if mode == "original" else frames[:-1]
+    diff = frames[1:] - ref
+    events = (diff > threshold) if mode == "on_only" else (np.abs(diff) > threshold)
+    return events.astype(float), off
+
+
+@nojit
+def test_ex08_shift_image(quiet):
+    assert_passes("shift_image", shift)
+    r = assert_fails("shift_image", lambda img, dy, dx: np.roll(np.roll(img, dy, 0), dx, 1), "roll")
+    assert "wraps" in r.hint
+    assert_fails("shift_image", lambda img, dy, dx: shift(img, -dy, -dx), "reversed")
+    assert_fails("shift_image", lambda img, dy, dx: shift(img, dx, dy), "swapped")
+
+
+@nojit
+def test_ex08_jitter_encode(quiet):
+    assert_passes("jitter_encode", encode)
+    assert_fails("jitter_encode", lambda *a, **k: encode(*a, mode="on_only", **k), "on_only")
+    assert_fails("jitter_encode", lambda *a, **k: encode(*a, mode="original", **k), "vs_original")
+    roll = lambda img, dy, dx: np.roll(np.roll(img, dy, 0), dx, 1)           # noqa: E731
+    assert_fails("jitter_encode", lambda *a, **k: encode(*a, shift_fn=roll, **k), "roll")
+    assert_fails("jitter_encode", lambda *a, **k: encode(*a, mode="unseeded", **k), "not_deterministic")
+    assert_fails("jitter_encode", lambda *a, **k: encode(*a, mode="seed_ignored", **k), "seed_ignored")
+    r = run_check("jitter_encode", lambda images, *a: (encode(images, *a)[0].reshape(-1, images.shape[0], 28, 28),
+                                                       encode(images, *a)[1]))
+    assert not r.passed and "reshape to (T, B, 784)" in r.hint
+
+
+@nojit
+def test_ex08_package_encoder_passes(quiet):
+    """The package's own jitter_frames, wrapped to the exercise's signature, passes the check."""
+    from snu_np.data import jitter_frames
+
+    def wrapped(images, T=20, max_shift=2, threshold=0.15, seed=0):
+        _, offsets, events = jitter_frames(images, T=T, max_shift=max_shift, threshold=threshold, seed=seed,
+                                           dtype=np.float64)
+        return events, offsets
+
+    assert_passes("jitter_encode", wrapped)
+
+
+# ======================================================= exercise 9: lstm_step_backward
+def lstm_bwd(dh, dc_next, cache, deriv=True, use_dc_next=True, df_prev=True, sig=True):
+    x_t, h_prev, c_prev, gates, c, W, H = cache
+    n = c.shape[1]
+    i, f, g, o = (gates[:, k * n:(k + 1) * n] for k in range(4))
+    tc = np.tanh(c)
+    dc = (dc_next if use_dc_next else 0) + dh * o * ((1 - tc ** 2) if deriv else tc)
+    s = (lambda a: a * (1 - a)) if sig else (lambda a: 1.0)
+    da = np.concatenate([dc * g * s(i), dc * (c_prev if df_prev else c) * s(f), dc * i * (1 - g ** 2),
+                         dh * tc * s(o)], axis=1)
+    return {"dx": da @ W.T, "dh_prev": da @ H.T, "dc_prev": dc * f, "dW": x_t.T @ da, "dH": h_prev.T @ da,
+            "db": da.sum(0)}
+
+
+@nojit
+def test_ex09_lstm_step_backward(quiet):
+    assert_passes("lstm_step_backward", lstm_bwd)
+    assert_passes("lstm_step_backward", FL.lstm_step_backward)
+    r = assert_fails("lstm_step_backward", lambda *a: lstm_bwd(*a, deriv=False), "tanh_not_deriv")
+    assert "used tanh" in r.hint
+    assert_fails("lstm_step_backward", lambda *a: lstm_bwd(*a, use_dc_next=False), "no_dc_next")
+    r = assert_fails("lstm_step_backward", lambda *a: lstm_bwd(*a, df_prev=False), "df_c")
+    assert "off by one in time" in r.hint
+    assert_fails("lstm_step_backward", lambda *a: lstm_bwd(*a, sig=False), "no_sigmoid_grad")
+
+
+# ================================================================ exercise 10: training run
+def make_train(lr=1e-2, epochs=30, step=True, hidden=64, n_out=4):
+    from snu_np import SNU, Adam, Sequential, window_mse
+
+    def train(x, y):
+        net = Sequential([SNU(x.shape[2], hidden, seed=0, backend="numpy"),
+                          SNU(hidden, n_out, seed=1, backend="numpy")])
+        opt = Adam(net, lr=lr)
+        losses = []
+        rng = np.random.default_rng(0)
+        for _ in range(epochs):
+            order = rng.permutation(x.shape[1])
+            for s in range(0, order.size, 64):
+                idx = order[s:s + 64]
+                loss, dy = window_mse(net.forward(x[:, idx]), y[idx])
+                net.backward(dy)
+                if step:
+                    opt.step()
+                losses.append(loss)
+        return net, losses
+    return train
+
+
+@nojit
+def test_ex10_wrong_training_runs_are_diagnosed(quiet):
+    assert_fails("train", make_train(epochs=2, step=False, hidden=16), "no_learning")
+    assert_fails("train", make_train(lr=3e-3, epochs=2, hidden=16), "too_little")
+    assert_fails("train", make_train(epochs=1, hidden=16, n_out=3), "wrong_output")
+    r = run_check("train", lambda x, y: 42)
+    assert not r.passed and "forward" in r.message
+
+
+@slow
+def test_ex10_right_training_run_passes(quiet):
+    import time
+    trained = {}
+
+    def train(x, y):
+        trained["result"] = make_train()(x, y)
+        return trained["result"]
+
+    r = assert_passes("train", train)
+    assert "test accuracy" in r.message
+
+    def slow_train(x, y):                       # the same trained network, returned too late
+        time.sleep(0.02)
+        return trained["result"]
+
+    assert_fails("train", slow_train, "too_slow", time_budget=0.01)
