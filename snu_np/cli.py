@@ -167,6 +167,11 @@ def _add_train(p):
     p.add_argument("--trials", type=int, default=1, help="train K seeds: seed, seed+1, ...")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from last.*")
     p.add_argument("--lr-decay", type=float, default=1.0, help="per-epoch learning-rate factor")
+    p.add_argument("--g", default="relu", choices=("relu", "identity", "leaky_relu"),
+                   help="SNU/sSNU state non-linearity (default relu)")
+    p.add_argument("--decay", type=float, default=0.8, help="SNU/sSNU membrane decay l(tau) (default 0.8)")
+    p.add_argument("--center-inputs", default="auto", choices=("auto", "on", "off"),
+                   help="centre the columns of W in layers fed by SNUs (auto: on for sSNU)")
     p.add_argument("--clip", type=float, default=None, help="clip the global gradient norm")
     p.add_argument("--loss", default=None, choices=("mse", "ce", "bernoulli_nll"))
     p.add_argument("--window", default=None, help="classification loss window a,b (steps)")
@@ -205,7 +210,8 @@ def run_train(args):
                 loss=args.loss, dtype=args.dtype, limit_train=args.limit_train, limit_test=args.limit_test,
                 progress=not args.no_progress, recurrent=args.recurrent, trials=args.trials,
                 patience=args.patience, output_bias=args.output_bias, backend=args.backend,
-                download=not args.no_download)
+                download=not args.no_download, g=args.g, decay=args.decay,
+                center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs])
     metric = res["metric"]
     fmt = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     if "runs" in res:

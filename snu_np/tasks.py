@@ -271,7 +271,7 @@ def _cell(model, n_in, n_out, rng, dtype, recurrent, backend, decay, g, bias=Non
 
 
 def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.float32, seed=0,
-                output_bias=None, center_output=None, decay=0.8, g="relu", backend=None):
+                output_bias=None, center_output=None, decay=0.8, g="relu", backend=None, center_inputs=None):
     """Build the paper's network for a task.
 
     Parameters
@@ -296,6 +296,14 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
         units. Default: True for sSNU, False otherwise (SNU/sSNU classification only).
     decay, g : SNU/sSNU decay (0.8) and state non-linearity ("relu").
     backend : None, "numpy" or "numba"
+    center_inputs : bool, optional
+        SNU/sSNU layers fed by another SNU/sSNU layer: subtract from each column of W its mean over
+        the inputs, so that a constant activity of the layer below drives nothing. Default: True for
+        sSNU, False otherwise. Why: a soft SNU with b = -1 emits at least sigmoid(-1) = 0.27 at every
+        step, so every unit of the next layer receives 0.27 times its column sum of W as a constant
+        drive; the units whose column sum is negative never reach a positive state, and with
+        g = ReLU they never get a gradient either (measured at initialisation on jittered MNIST:
+        20 % of the second hidden layer and 40 % of the output units dead). See docs/training.md.
 
     Returns
     -------
@@ -329,4 +337,11 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
             W = out.params["W"]
             W -= W.mean(axis=1, keepdims=True)
         net.append(out)
+    if center_inputs is None:
+        center_inputs = model == "ssnu"
+    if center_inputs and model in ("snu", "ssnu"):
+        for layer in net[1:]:
+            if layer.kind == "snu":
+                W = layer.params["W"]
+                W -= W.mean(axis=0, keepdims=True)
     return Sequential(net)

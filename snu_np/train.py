@@ -243,7 +243,8 @@ def evaluate(net, task, split, cfg, name="test", chunk=None, loss_fn=None):
 # --------------------------------------------------------------------------------------------------
 def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, lr_decay, clip, window,
                  loss, dtype, limit_train, limit_test, recurrent, patience, val_size, T, output_bias,
-                 center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend):
+                 center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend,
+                 g="relu", center_inputs=None):
     """Validate every argument at the boundary and return the run configuration (JSON-ready)."""
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
@@ -290,6 +291,8 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
         "T": T, "output_bias": None if output_bias is None else check_real(output_bias, "output_bias"),
         "center_output": None if center_output is None else bool(center_output),
         "decay": check_real(decay, "decay", 0.0, 1.0),
+        "g": check_choice(g, "g", ("relu", "identity", "leaky_relu")),
+        "center_inputs": None if center_inputs is None else bool(center_inputs),
         "backend": backend,
         "trials": check_int(trials, "trials", low=1),
         "data_dir": None if data_dir is None else str(data_dir),
@@ -415,7 +418,8 @@ def _train_one(cfg, custom_loss, data, resume, log):
     loss_fn = custom_loss or _loss_fn(cfg["loss"])
     net = build_model(task, cfg["model"], cfg["layers"], recurrent=cfg["recurrent"], dtype=cfg["dtype"],
                       seed=cfg["seed"], output_bias=cfg["output_bias"], center_output=cfg["center_output"],
-                      decay=cfg["decay"], backend=cfg["backend"])
+                      decay=cfg["decay"], backend=cfg["backend"], g=cfg.get("g", "relu"),
+                      center_inputs=cfg.get("center_inputs"))
     opt = make_optimizer(cfg["optimizer"], net, cfg["lr"])
     state = {"epoch": 0, "history": [], "best": None, "bad_epochs": 0, "stopped_early": False}
     out = Path(cfg["out_dir"]) if cfg["out_dir"] else None
@@ -500,7 +504,8 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
           optimizer="adam", seed=0, data_dir=None, out_dir=None, resume=False, lr_decay=1.0, clip=None,
           window=None, loss=None, dtype="float32", limit_train=None, limit_test=None, progress=True,
           recurrent=False, trials=1, patience=None, val_size=None, T=None, output_bias=None,
-          center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None):
+          center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None,
+          g="relu", center_inputs=None):
     """Train a network on a task; return a result dict.
 
     Parameters
@@ -534,7 +539,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     val_size : classification: number of training examples held out for validation (default: the
         task's, 5,000 for MNIST).
     T : number of encoding steps (default: the task's, 20).
-    output_bias, center_output, decay : see :func:`snu_np.tasks.build_model`.
+    output_bias, center_output, decay, g, center_inputs : see :func:`snu_np.tasks.build_model`.
     backend : None (global), "numpy" or "numba".
     download : let the loaders download missing data.
     verbose : print one line per epoch. log : a callable used instead of ``print``.
@@ -562,7 +567,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     cfg, custom_loss = _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, lr_decay,
                                     clip, window, loss, dtype, limit_train, limit_test, recurrent, patience,
                                     val_size, T, output_bias, center_output, trials, data_dir, out_dir,
-                                    progress, verbose, download, decay, backend)
+                                    progress, verbose, download, decay, backend, g, center_inputs)
     if log is None:
         log = print if verbose else (lambda *a, **k: None)
     t = get_task(task)

@@ -84,7 +84,7 @@ def bernoulli_nll(logits, target, mask=None):
 
     L = -(1/N) sum_{t,i} mask_ti sum_k [x log p + (1 - x) log(1 - p)],  p = sigmoid(logit),
     N = sum mask (the number of predicted steps). Computed as
-    max(l, 0) - l x + log(1 + exp(-|l|)), which never overflows.
+    max(l, 0) - l x + log(1 + exp(-abs(l))), which never overflows.
 
     Parameters
     ----------

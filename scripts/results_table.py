@@ -1,0 +1,58 @@
+"""Summarise training runs (their results.json files) as markdown table rows for docs/results.md.
+
+    python scripts/results_table.py RUN_DIR [RUN_DIR ...]
+
+Runs of the same task and model are grouped; for each group it prints the number of seeds, the mean,
+max (or min, for NLL) and standard deviation of the test metric at the best validation epoch, the
+parameter count, the mean training time and the command that reproduces one run.
+"""
+import json
+import pathlib
+import sys
+from collections import defaultdict
+
+import numpy as np
+
+
+def command(cfg):
+    parts = [f"snu-np train {cfg['task']} --model {cfg['model']}",
+             f"--layers {','.join(str(n) for n in cfg['layers'])}", f"--epochs {cfg['epochs']}",
+             f"--lr {cfg['lr']:g}"]
+    if cfg.get("lr_decay", 1.0) != 1.0:
+        parts.append(f"--lr-decay {cfg['lr_decay']:g}")
+    if cfg.get("batch_size"):
+        parts.append(f"--batch-size {cfg['batch_size']}")
+    for key, flag in (("patience", "--patience"), ("output_bias", "--output-bias"), ("clip", "--clip")):
+        if cfg.get(key) is not None:
+            parts.append(f"{flag} {cfg[key]:g}" if isinstance(cfg[key], float) else f"{flag} {cfg[key]}")
+    if cfg.get("recurrent"):
+        parts.append("--recurrent")
+    for key, flag in (("g", "--g"), ("hidden_bias", "--hidden-bias"), ("center_inputs", None)):
+        if cfg.get(key) not in (None, False) and flag:
+            parts.append(f"{flag} {cfg[key]}")
+    parts.append(f"--seed {cfg['seed']} --data-dir DIR")
+    return " ".join(parts)
+
+
+def main(dirs):
+    groups = defaultdict(list)
+    for d in dirs:
+        path = pathlib.Path(d) / "results.json"
+        if not path.exists():
+            print(f"skipping {d}: no results.json", file=sys.stderr)
+            continue
+        r = json.loads(path.read_text())
+        groups[(r["task"], r["model"])].append(r)
+    for (task, model), runs in groups.items():
+        metric = runs[0]["metric"]
+        vals = np.array([r["test"][metric] for r in runs]) * (100 if metric == "accuracy" else 1)
+        best = vals.max() if metric == "accuracy" else vals.min()
+        std = vals.std(ddof=1) if len(vals) > 1 else float("nan")
+        minutes = np.mean([r["wall_time_s"] for r in runs]) / 60
+        epochs = ",".join(str(r["best_epoch"]) for r in runs)
+        print(f"| {task} | {model} | {len(runs)} | {vals.mean():.2f} | {best:.2f} | {std:.2f} | "
+              f"{runs[0]['n_params']:,} | {minutes:.1f} min | {epochs} | `{command(runs[0]['config'])}` |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
