@@ -44,6 +44,17 @@ class CheckpointError(ValueError):
 # --------------------------------------------------------------------------------------------------
 # atomic writes
 # --------------------------------------------------------------------------------------------------
+def file_mode():
+    """Permission bits a normally created file gets (0o666 minus the umask).
+
+    ``tempfile.mkstemp`` creates files readable by their owner only; the atomic writers chmod the
+    temporary file to this mode before renaming, so the result looks like any other written file.
+    """
+    mask = os.umask(0)  # the only portable way to read the umask is to set it and restore it
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path, blob):
     """Write ``blob`` (bytes) to ``path`` atomically; return ``path`` as a ``Path``.
 
@@ -56,6 +67,7 @@ def atomic_write_bytes(path, blob):
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
                                prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, file_mode())     # mkstemp makes owner-only files; give the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
             f.flush()

@@ -15,11 +15,11 @@ producing a silently misaligned array.
 from __future__ import annotations
 
 import gzip
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
+
+from ..io import atomic_write_bytes, file_mode  # noqa: F401  (file_mode re-exported for download.py)
 
 import numpy as np
 
@@ -157,32 +157,3 @@ def write_idx(path, array, compress=None):
     return path
 
 
-def file_mode():
-    """Permission bits a normally created file gets (0o666 minus the umask).
-
-    ``tempfile.mkstemp`` creates files readable by their owner only; the atomic writers chmod the
-    temporary file to this mode before renaming, so the result looks like any other written file.
-    """
-    mask = os.umask(0)  # the only portable way to read the umask is to set it and restore it
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path, blob):
-    """Write ``blob`` to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, file_mode())
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # Never leave the temporary file behind, whatever went wrong (including Ctrl-C).
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
