@@ -25,14 +25,13 @@ def step(u):
 
 
 def sigmoid(u):
-    """Logistic sigmoid, computed without overflow for large ``|u|``. Docs: :eq:`ssnu-output`."""
+    """Logistic sigmoid, computed without overflow for large ``|u|``. Docs: :eq:`ssnu-output`.
+
+    With e = exp(-|u|) in (0, 1]: sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) for u < 0.
+    """
     u = np.asarray(u)
-    out = np.empty_like(u)
-    pos = u >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-u[pos]))
-    e = np.exp(u[~pos])
-    out[~pos] = e / (1.0 + e)
-    return out
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1.0, e) / (1.0 + e)
 
 
 class Surrogate(ABC):

@@ -111,13 +111,10 @@ def bernoulli_nll(logits, target, mask=None):
     if N <= 0:
         raise ValueError("mask selects no step: nothing to average over")
     l = logits
-    per_unit = np.maximum(l, 0) - l * target + np.log1p(np.exp(-np.abs(l)))
+    e = np.exp(-np.abs(l))                                  # in (0, 1]: never overflows
+    per_unit = np.maximum(l, 0) - l * target + np.log1p(e)
     loss = float(np.sum(per_unit.sum(axis=2) * mask) / N)
-    p = np.empty_like(l)
-    pos = l >= 0
-    p[pos] = 1.0 / (1.0 + np.exp(-l[pos]))
-    e = np.exp(l[~pos])
-    p[~pos] = e / (1.0 + e)
+    p = np.where(l >= 0, 1.0, e) / (1.0 + e)                # sigmoid(l), stable on both sides
     dlogits = (p - target) * mask[:, :, None] / N
     return loss, dlogits
 
