@@ -95,6 +95,12 @@ def _time_label(time_unit):
     return "time step $t$" if time_unit == "time step" else f"time ({time_unit})"
 
 
+def _int_ticks(ax, time_unit, dt):
+    """Whole-number ticks on a time axis counted in steps (no "step 2.5")."""
+    if time_unit == "time step" and float(dt) == 1.0:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _times(T, dt):
     return dt * np.arange(1, T + 1)
 
@@ -215,6 +221,7 @@ def plot_neuron(I=None, V=None, spikes=None, v_th=None, v_reset=None, dt=1.0, ti
             ax.set_ylabel("spikes")
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel(xlabel)
+    _int_ticks(axes[-1], time_unit, dt)
     axes[-1].set_xlim(0.0, (T + 0.5) * dt)
     _decorate(fig, axes[0], title, equation)
     return fig
@@ -286,12 +293,17 @@ def plot_raster(spikes, dt=1.0, ax=None, title=None, time_unit="time step"):
         ax = grid[0, 0]
     else:
         fig = ax.figure
-    k, n = np.nonzero(spikes)
-    ax.scatter((k + 1) * dt, n, marker="|", s=60, color=SPIKE_COLOR, linewidths=1.2)
+    if N <= 40:
+        k, n = np.nonzero(spikes)
+        ax.scatter((k + 1) * dt, n, marker="|", s=60, color=SPIKE_COLOR, linewidths=1.2)
+    else:   # many neurons: ticks would merge into bars; one black pixel per spike reads better
+        ax.imshow((spikes != 0).T, aspect="auto", origin="lower", interpolation="nearest", cmap="Greys",
+                  vmin=0, vmax=1, extent=_image_extent(T, N, dt))
     ax.set_xlim(0.0, (T + 0.5) * dt)
     ax.set_ylim(-0.5, N - 0.5)
     ax.yaxis.set_major_locator(MaxNLocator(nbins=min(N, 8), integer=True))
     ax.set_xlabel(xlabel)
+    _int_ticks(ax, time_unit, dt)
     ax.set_ylabel("neuron index")
     if title:
         ax.set_title(title)
@@ -349,6 +361,7 @@ def plot_states(s, y=None, threshold=None, title=None, dt=1.0, time_unit="time s
         fig.colorbar(im_y, ax=grid[1, 0], label="output $y_t$")
         grid[1, 0].set_ylabel("neuron index")
     grid[-1, 0].set_xlabel(xlabel)
+    _int_ticks(grid[-1, 0], time_unit, dt)
     _decorate(fig, ax, title, equation)
     return fig
 
@@ -400,6 +413,7 @@ def plot_gradient_flow(ds, title=None, log=True, dt=1.0, time_unit="time step", 
                          fontsize="x-small", color="0.35")
     ax_mean.set_ylabel(r"mean $|\partial L / \partial s_t|$")
     ax_mean.set_xlabel(xlabel)
+    _int_ticks(ax_mean, time_unit, dt)
     ax_mean.grid(alpha=0.3)
     ax_mean.legend(loc="best", fontsize="small")
     _decorate(fig, ax, title, equation)
@@ -515,6 +529,7 @@ def plot_piano_roll(roll, probs=None, midi_offset=21, title=None, dt=1.0, time_u
         fig.colorbar(im, ax=axp, label="probability")
     for a in grid[0]:
         a.set_xlabel(xlabel)
+        _int_ticks(a, time_unit, dt)
     if title:
         fig.suptitle(title)
     return fig
