@@ -43,9 +43,14 @@ class Sequential:
         return self.layers[0].dtype
 
     def forward(self, x):
-        """x (T, B, n_in) -> y (T, B, n_out)."""
-        for layer in self.layers:
-            x = layer.forward(x)
+        """x (T, B, n_in) -> y (T, B, n_out). The input is checked by the first layer; what a
+        layer hands to the next is trusted (see ``Layer._trusted``)."""
+        for i, layer in enumerate(self.layers):
+            layer._trusted = i > 0
+            try:
+                x = layer.forward(x)
+            finally:
+                layer._trusted = False
         return x
 
     __call__ = forward
@@ -56,11 +61,15 @@ class Sequential:
         ``need_dx=False`` skips the input gradient of the first layer (training never reads it) and
         returns None on backends that honour it."""
         self.layers[0].need_dx = bool(need_dx)
+        last = len(self.layers) - 1
         try:
-            for layer in reversed(self.layers):
-                dy = layer.backward(dy)
+            for i in range(last, -1, -1):
+                self.layers[i]._trusted = i < last        # dy from the loss is checked, the rest trusted
+                dy = self.layers[i].backward(dy)
         finally:
             self.layers[0].need_dx = True
+            for layer in self.layers:
+                layer._trusted = False
         return dy
 
     def parameters(self):

@@ -92,14 +92,26 @@ class Adam(Optimizer):
         self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
 
     def _update(self, name, p, g):
+        from .backend import get_backend
+        if get_backend() == "numba" and p.flags.c_contiguous and g.flags.c_contiguous:
+            from .kernels.optim import adam_update_kernel
+            adam_update_kernel(p.reshape(-1), np.ascontiguousarray(g, dtype=p.dtype).reshape(-1),
+                               self.m[name].reshape(-1), self.v[name].reshape(-1), self.lr, self.beta1,
+                               self.beta2, self.eps, 1.0 - self.beta1 ** self.t, 1.0 - self.beta2 ** self.t)
+        else:
+            self._update_reference(name, p, g)
+
+    def _update_reference(self, name, p, g):
+        """Adam as NumPy expressions, the reference the Numba kernel must equal."""
         m, v = self.m[name], self.v[name]
-        m *= self.beta1
-        m += (1.0 - self.beta1) * g
-        v *= self.beta2
-        v += (1.0 - self.beta2) * g * g
-        mhat = m / (1.0 - self.beta1 ** self.t)
-        vhat = v / (1.0 - self.beta2 ** self.t)
-        p -= (self.lr * mhat / (np.sqrt(vhat) + self.eps)).astype(p.dtype, copy=False)
+        dt = p.dtype.type
+        m *= dt(self.beta1)
+        m += dt(1.0 - self.beta1) * g
+        v *= dt(self.beta2)
+        v += dt(1.0 - self.beta2) * g * g
+        mhat = m / dt(1.0 - self.beta1 ** self.t)
+        vhat = v / dt(1.0 - self.beta2 ** self.t)
+        p -= dt(self.lr) * mhat / (np.sqrt(vhat) + dt(self.eps))
 
     def state_dict(self):
         d = super().state_dict()

@@ -25,9 +25,9 @@ def step(u):
 
 
 def sigmoid(u):
-    """Logistic sigmoid, computed without overflow for large ``|u|``. Docs: :eq:`ssnu-output`.
+    """Logistic sigmoid, computed without overflow for large ``abs(u)``. Docs: :eq:`ssnu-output`.
 
-    With e = exp(-|u|) in (0, 1]: sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) for u < 0.
+    With e = exp(-abs(u)) in (0, 1]: sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) for u < 0.
     """
     u = np.asarray(u)
     e = np.exp(-np.abs(u))

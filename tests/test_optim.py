@@ -91,3 +91,21 @@ def test_bad_arguments():
         SGD(Quadratic(), momentum=1.0)
     with pytest.raises(TypeError, match="parameters"):
         Adam(object())
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-14), (np.float32, 1e-6)])
+def test_adam_kernel_equals_reference(dtype, tol):
+    import snu_np
+    rng = np.random.default_rng(0)
+    results = {}
+    for backend in ("numpy", "numba"):
+        snu_np.set_backend(backend)
+        net = Sequential([SNU(6, 5, recurrent=True, train_decay=True, dtype=dtype, seed=1)])
+        opt = Adam(net, lr=0.01)
+        for step in range(5):
+            for _, _, g in net.parameters():
+                g[...] = np.random.default_rng(step).standard_normal(g.shape)
+            opt.step()
+        results[backend] = net.state_dict()
+    for k in results["numpy"]:
+        np.testing.assert_allclose(results["numba"][k], results["numpy"][k], rtol=tol, atol=tol)

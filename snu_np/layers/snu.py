@@ -146,7 +146,7 @@ class SNU(Layer):
         HT = (np.ascontiguousarray(self.params["H"].T) if self.recurrent
               else np.zeros((1, 1), dtype=self.dtype))
         dz = np.empty_like(s)                     # holds h'(s + b) first, then dL/dz in place
-        K.pseudo_grad_kernel(s, y, b, self.soft, self.surrogate.code, float(self.surrogate.scale), dz)
+        K.pseudo_grad(s, y, b, self.soft, self.surrogate.code, float(self.surrogate.scale), dz)
         db, ddecay = K.snu_backward_kernel(dy, dz, s, y, self.dtype.type(self.decay), HT, self.recurrent,
                                            G_CODES[self.g], self.detach_reset, dz)
         dz2 = dz.reshape(T * B, n)
