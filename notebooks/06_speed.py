@@ -82,9 +82,10 @@ print(head + '"""(docstring)"""' + body)
 # * **Fused element-wise loop.** `snu_forward_kernel` then runs the recurrence
 #   (decay, reset gate, ReLU, threshold) in one compiled loop over $(t, i, j)$, with no temporary
 #   arrays: each number is read and written once.
-# * **The pseudo-derivative pass.** Backward, `pseudo_grad_kernel` first fills $h'(s_t + b)$ for all
-#   steps in one branch-free loop (the tanh pseudo-derivative, or $y(1-y)$ for the sSNU), which the
-#   compiler can vectorise because it has no dependence between steps.
+# * **The pseudo-derivative pass.** Backward, `pseudo_grad` first fills $h'(s_t + b)$ for all
+#   steps at once (the tanh pseudo-derivative, or $y(1-y)$ for the sSNU). It has no dependence between
+#   steps, and it is written with in-place NumPy ufuncs rather than a compiled loop, because NumPy
+#   evaluates `exp` with SIMD instructions: about 3x faster than a scalar loop here.
 # * **Fused BPTT loop.** `snu_backward_kernel` runs the backward recursion (`bptt-loop`) in reverse
 #   time in one loop and writes $\partial L/\partial z_t$ for every step (into the same buffer).
 # * **Two more GEMMs.** $\partial L/\partial W = x^\top \delta z$ and $\partial L/\partial x = \delta z\,
