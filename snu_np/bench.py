@@ -187,16 +187,12 @@ def _rss_mb():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=False, kernel_threads=None):
-    """Run in *this* process: samples/s of a training step, first-step time, peak memory growth.
-    ``kernel_threads``: threads of the numba element-wise kernels (default: ``threads``)."""
+def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=False):
+    """Run in *this* process: samples/s of a training step, first-step time, peak memory growth."""
     import resource
     table = QUICK if quick else WORKLOADS
     workload = table[workload_name]
     dtype = np.dtype(dtype).type
-    if impl == "numba":        # the element-wise kernels get the same threads as BLAS and PyTorch
-        from .kernels import set_num_threads
-        set_num_threads(threads if kernel_threads is None else kernel_threads)
     # warm up on a tiny model of the same kind (numba compiles, torch initialises), so that the
     # memory figure below is what training this workload adds, not the compiler's
     tiny = ("classify", (8, 4, 2), 3, 2, workload[4]) if workload[0] == "classify" else ("music", (88, 4, 88), 3, 1, workload[4])
@@ -235,16 +231,16 @@ def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=Fals
 
 def _child(args):
     """Entry point of the measuring subprocess: prints one JSON line."""
-    impl, wl, dtype, threads, reps, quick, kthreads = args
-    print(json.dumps(measure(impl, wl, dtype, int(threads), int(reps), quick == "1", int(kthreads) or None)))
+    impl, wl, dtype, threads, reps, quick = args
+    print(json.dumps(measure(impl, wl, dtype, int(threads), int(reps), quick == "1")))
 
 
-def run_one(impl, workload, dtype="float32", threads=2, reps=10, quick=False, timeout=1800, kernel_threads=None):
+def run_one(impl, workload, dtype="float32", threads=2, reps=10, quick=False, timeout=1800):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         env[var] = str(threads)
     cmd = [sys.executable, "-c", "import sys, snu_np.bench as b; b._child(sys.argv[1:])",
-           impl, workload, dtype, str(threads), str(reps), "1" if quick else "0", str(kernel_threads or 0)]
+           impl, workload, dtype, str(threads), str(reps), "1" if quick else "0"]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if res.returncode != 0:
         raise RuntimeError(f"benchmark {impl} {workload} failed:\n{res.stderr[-2000:]}")
@@ -291,8 +287,7 @@ def machine_info():
     return info
 
 
-def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, quick=False, log=print,
-              kernel_threads=None):
+def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, quick=False, log=print):
     """Measure every (impl, workload); return a dict with rows, ratios and the machine."""
     table = QUICK if quick else WORKLOADS
     workloads = list(workloads or table)
@@ -303,7 +298,7 @@ def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, q
     rows = []
     for w in workloads:
         for impl in impls:
-            r = run_one(impl, w, dtype, threads, reps, quick, kernel_threads=kernel_threads)
+            r = run_one(impl, w, dtype, threads, reps, quick)
             rows.append(r)
             log(f"  {w:<16} {impl:<6} {r['samples_per_s']:>10.1f} samples/s  "
                 f"first step {r['first_step_s']:.2f} s  peak +{r['peak_mem_growth_mb']:.0f} MB")
@@ -322,7 +317,6 @@ def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, q
         rr["numba/gemm_bound_incl_first_dx"] = nb["samples_per_s"] / nb["full_bound_samples_per_s"]
         ratios[w] = rr
     return {"machine": machine_info(), "dtype": dtype, "threads": threads, "reps": reps,
-            "kernel_threads": kernel_threads or threads,
             "quick": quick, "rows": rows, "ratios": ratios}
 
 
@@ -352,8 +346,6 @@ def add_arguments(parser):
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (default 2)")
     parser.add_argument("--reps", type=int, default=10, help="timed repetitions per measurement")
-    parser.add_argument("--kernel-threads", type=int, default=None,
-                        help="threads of snu-np's element-wise kernels (default: --threads; 1 = serial)")
     parser.add_argument("--no-compile", action="store_true", help="skip the numba compile-time measurement")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
 
@@ -370,10 +362,7 @@ def run(args):
             raise ValueError(f"--impls: unknown implementation {i!r}; choose from {IMPLS}")
     print(f"snu-np benchmarks ({'quick' if args.quick else 'full'}), {args.dtype}, {args.threads} threads"
           + ("" if have_torch() else "; PyTorch not installed: no torch column"))
-    if args.kernel_threads is not None:
-        check_int(args.kernel_threads, "--kernel-threads", low=1)
-    result = run_suite(split(args.workloads), impls, args.dtype, args.threads, args.reps, args.quick,
-                       kernel_threads=args.kernel_threads)
+    result = run_suite(split(args.workloads), impls, args.dtype, args.threads, args.reps, args.quick)
     if not args.no_compile:
         result["compile"] = measure_compile(args.dtype)
     print(format_table(result))

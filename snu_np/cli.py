@@ -203,11 +203,9 @@ def _parse_window(text):
 
 def run_train(args):
     """Train a network on a task (MNIST, jittered MNIST, music, demo)."""
-    from .kernels import set_num_threads
     from .train import set_blas_threads, train
     if args.threads is not None:
         set_blas_threads(args.threads)
-        set_num_threads(args.threads)           # the element-wise kernels too (1 = serial)
     out = args.out or os.path.join("runs", f"{args.task}-{args.model}")
     res = train(args.task, model=args.model, layers=args.layers, epochs=args.epochs, batch_size=args.batch_size,
                 lr=args.lr, optimizer=args.optimizer, seed=args.seed, data_dir=args.data_dir, out_dir=out,

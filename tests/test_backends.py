@@ -89,27 +89,3 @@ def test_custom_surrogate_is_never_replaced_by_a_builtin_formula(rng):
     a = SNU(4, 3, surrogate=Shifted(), seed=0, backend="numba").forward(x)
     b = SNU(4, 3, surrogate=Shifted(), seed=0, backend="numpy").forward(x)
     np.testing.assert_array_equal(a, b)
-
-
-@pytest.mark.parametrize("recurrent,soft", [(False, False), (True, True), (False, True)])
-def test_parallel_kernels_equal_serial(recurrent, soft):
-    from snu_np.kernels import get_num_threads, set_num_threads
-    rng = np.random.default_rng(3)
-    x = rng.uniform(0, 1.5, (7, 9, 5))
-    dy = rng.standard_normal((7, 9, 4))
-    results = []
-    before = get_num_threads()
-    try:
-        for n in (1, 2):
-            set_num_threads(n)
-            layer = SNU(5, 4, soft=soft, recurrent=recurrent, train_decay=True, seed=0, backend="numba")
-            results.append(run(layer, x, dy, "numba"))
-    finally:
-        set_num_threads(before)
-    (y1, dx1, g1), (y2, dx2, g2) = results
-    np.testing.assert_array_equal(y1, y2)
-    np.testing.assert_array_equal(dx1, dx2)
-    for k in g1:
-        np.testing.assert_array_equal(g1[k], g2[k])
-    with pytest.raises(ValueError, match="positive integer"):
-        set_num_threads(0)

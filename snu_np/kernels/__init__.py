@@ -4,9 +4,4 @@ Each kernel's docstring names the equation it implements and the reference funct
 with; ``tests/test_backends.py`` proves the agreement. Kernels run serially (no ``parallel=True``),
 so results are deterministic, and use no ``fastmath`` (which would assume there are no NaN/inf).
 With ``NUMBA_DISABLE_JIT=1`` they run as plain Python: slow but identical.
-
-``set_num_threads(n)`` with n > 1 switches the element-wise kernels to their parallel variants
-(batch rows shared out over n threads, reductions summed in a fixed order afterwards): still
-deterministic, and equal to the serial result.
 """
-from ._jit import get_num_threads, set_num_threads  # noqa: F401

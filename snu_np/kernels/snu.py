@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from ._jit import jit, jit_variants, prange, variant
+from ._jit import jit
+
 
 # surrogate codes, kept equal to snu_np.surrogates.<Class>.code
 TANH, SIGMOID, BOXCAR, FAST_SIGMOID, ARCTAN = 0, 1, 2, 3, 4
@@ -31,7 +32,8 @@ def _g(z, g_code):
     return z
 
 
-def _snu_forward(a, b, decay, H, recurrent, soft, g_code, s, y):
+@jit
+def snu_forward_kernel(a, b, decay, H, recurrent, soft, g_code, s, y):
     """Forward over T steps, in place. Twin of ``functional.snu.snu_forward``.
 
     Implements :eq:`snu-state` and :eq:`snu-output` / :eq:`ssnu-output`.
@@ -39,7 +41,6 @@ def _snu_forward(a, b, decay, H, recurrent, soft, g_code, s, y):
     a : (T, B, n) input currents x_t W for all steps.  b : (n,).  decay : scalar of a's dtype.
     H : (n, n) recurrent weights (ignored unless ``recurrent``).  soft : bool.  g_code : int.
     s, y : (T, B, n) outputs, overwritten. Arithmetic stays in a's dtype (float32 or float64).
-    The batch rows are independent, so the parallel variant shares them out (``prange``).
     """
     T, B, n = a.shape
     one = a.dtype.type(1.0)
@@ -48,7 +49,7 @@ def _snu_forward(a, b, decay, H, recurrent, soft, g_code, s, y):
     for t in range(T):
         if recurrent and t > 0:
             rec = np.dot(y[t - 1], H)
-        for i in prange(B):
+        for i in range(B):
             for j in range(n):
                 z = a[t, i, j]
                 if t > 0:
@@ -66,14 +67,6 @@ def _snu_forward(a, b, decay, H, recurrent, soft, g_code, s, y):
                         y[t, i, j] = e / (one + e)
                 else:
                     y[t, i, j] = one if u > zero else zero
-
-
-_FORWARD = jit_variants(_snu_forward)
-
-
-def snu_forward_kernel(a, b, decay, H, recurrent, soft, g_code, s, y):
-    """Run the serial or parallel compiled :func:`_snu_forward` (see ``kernels.set_num_threads``)."""
-    return variant(_FORWARD)(a, b, decay, H, recurrent, soft, g_code, s, y)
 
 
 def pseudo_grad(s, y, b, soft, surr_code, scale, out):
@@ -124,7 +117,8 @@ def pseudo_grad(s, y, b, soft, surr_code, scale, out):
     return out
 
 
-def _snu_backward(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
+@jit
+def snu_backward_kernel(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
     """BPTT over T steps in one reversed loop. Twin of ``functional.snu.snu_backward``.
 
     Implements :eq:`bptt-ds` ... :eq:`bptt-ddecay` and :eq:`bptt-loop`, given dh = h'(s + b)
@@ -134,8 +128,7 @@ def _snu_backward(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
     HT : (n, n) transposed recurrent weights (contiguous).  dz : (T, B, n) output: dL/dz_t,
     from which the caller forms dW, dx and dH with matrix products. ``dz`` may be the same array as
     ``dh``: each entry of dh is read once, just before dz overwrites it (saves one buffer).
-    Returns (db (n,) float64, ddecay float). The sums over the batch are kept per row and added up
-    in row order at the end, so the parallel variant (rows shared out) gives the same numbers.
+    Returns (db (n,) float64, ddecay float), sums over this call's batch rows.
     """
     T, B, n = s.shape
     one = s.dtype.type(1.0)
@@ -143,41 +136,25 @@ def _snu_backward(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
     # g'(z) where s <= 0: 0 for ReLU, the slope for leaky ReLU, 1 for the identity
     low = zero if g_code == RELU else (s.dtype.type(LEAKY_SLOPE) if g_code == LEAKY else one)
     keep = zero if detach_reset else one           # detach_reset drops (bptt-reset)
-    db_rows = np.zeros((B, n))
-    ddecay_rows = np.zeros(B)
+    db = np.zeros(n)
+    ddecay = 0.0
     ds_next = np.zeros((B, n), dtype=s.dtype)      # dL/ds_t from step t+1
     dy_next = np.zeros((B, n), dtype=s.dtype)      # dL/dy_t from step t+1
     for t in range(T - 1, -1, -1):
-        for i in prange(B):
+        for i in range(B):
             for j in range(n):
                 du = (dy[t, i, j] + dy_next[i, j]) * dh[t, i, j]       # (bptt-du)
-                db_rows[i, j] += du                                   # (bptt-db)
+                db[j] += du                                           # (bptt-db)
                 st = s[t, i, j]
                 dz[t, i, j] = (ds_next[i, j] + du) * (one if st > zero else low)   # (bptt-ds), (bptt-dz)
             if t > 0:
-                acc = 0.0
                 for j in range(n):
                     dzt = dz[t, i, j]
                     sp = s[t - 1, i, j]
                     gate = one - y[t - 1, i, j]
                     ds_next[i, j] = dzt * decay * gate                 # (bptt-carry-s)
                     dy_next[i, j] = -keep * dzt * decay * sp           # (bptt-reset)
-                    acc += dzt * sp * gate                             # (bptt-ddecay)
-                ddecay_rows[i] += acc
+                    ddecay += dzt * sp * gate                          # (bptt-ddecay)
         if recurrent and t > 0:
             dy_next += np.dot(dz[t], HT)                               # (bptt-carry-y)
-    db = np.zeros(n)
-    ddecay = 0.0
-    for i in range(B):                                                 # fixed order: deterministic
-        ddecay += ddecay_rows[i]
-        for j in range(n):
-            db[j] += db_rows[i, j]
     return db, ddecay
-
-
-_BACKWARD = jit_variants(_snu_backward)
-
-
-def snu_backward_kernel(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
-    """Run the serial or parallel compiled :func:`_snu_backward` (see ``kernels.set_num_threads``)."""
-    return variant(_BACKWARD)(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz)
