@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 
-def command(cfg):
+def command(cfg, seeds):
     parts = [f"snu-np train {cfg['task']} --model {cfg['model']}",
              f"--layers {','.join(str(n) for n in cfg['layers'])}", f"--epochs {cfg['epochs']}",
              f"--lr {cfg['lr']:g}"]
@@ -27,10 +27,11 @@ def command(cfg):
             parts.append(f"{flag} {cfg[key]:g}" if isinstance(cfg[key], float) else f"{flag} {cfg[key]}")
     if cfg.get("recurrent"):
         parts.append("--recurrent")
-    for key, flag in (("g", "--g"), ("hidden_bias", "--hidden-bias"), ("center_inputs", None)):
-        if cfg.get(key) not in (None, False) and flag:
-            parts.append(f"{flag} {cfg[key]}")
-    parts.append(f"--seed {cfg['seed']} --data-dir DIR")
+    if cfg.get("g", "relu") != "relu" and cfg["model"] in ("snu", "ssnu"):
+        parts.append(f"--g {cfg['g']}")
+    if cfg.get("decay", 0.8) != 0.8:
+        parts.append(f"--decay {cfg['decay']:g}")
+    parts.append(f"--seed {seeds} --data-dir DIR")
     return " ".join(parts)
 
 
@@ -50,8 +51,11 @@ def main(dirs):
         std = vals.std(ddof=1) if len(vals) > 1 else float("nan")
         minutes = np.mean([r["wall_time_s"] for r in runs]) / 60
         epochs = ",".join(str(r["best_epoch"]) for r in runs)
-        print(f"| {task} | {model} | {len(runs)} | {vals.mean():.2f} | {best:.2f} | {std:.2f} | "
-              f"{runs[0]['n_params']:,} | {minutes:.1f} min | {epochs} | `{command(runs[0]['config'])}` |")
+        seeds = ",".join(str(r["seed"]) for r in runs)
+        d = 3 if metric == "nll" else 2
+        std_text = f"{std:.{d}f}" if len(vals) > 1 else "–"
+        print(f"| {task} | {model} | {len(runs)} | {vals.mean():.{d}f} | {best:.{d}f} | {std_text} | "
+              f"{runs[0]['n_params']:,} | {minutes:.1f} min | {epochs} | `{command(runs[0]['config'], seeds)}` |")
 
 
 if __name__ == "__main__":
