@@ -38,6 +38,7 @@ autosummary_generate = False
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
+napoleon_use_ivar = True   # "Attributes" sections as fields: dataclass members are not described twice
 # numpy-style "Parameters" blocks name shapes like (T, B, n_in): not cross-references
 nitpicky = False
 

@@ -543,8 +543,8 @@ def plot_training_curves(history, metrics=("loss", "accuracy"), title=None, axes
 
     Parameters
     ----------
-    history : list of dicts, one per epoch, e.g. ``{"epoch": 1, "train_loss": .7, "val_loss": .8,
-        "train_accuracy": .6, "val_accuracy": .55}``; a dict of lists is accepted too. Values may be
+    history : list of dicts (one per epoch) or a dict of lists
+        For example ``[{"epoch": 1, "train_loss": 0.7, "val_loss": 0.8}, ...]``. Values may be
         missing (or None) in some epochs, e.g. a validation score computed every 5 epochs. The x
         axis is ``"epoch"`` when present, else 1, 2, ...
     metrics : names; for each, the keys ``train_<m>``, ``val_<m>``, ``test_<m>`` and ``<m>`` are
