@@ -33,40 +33,43 @@ def _g(z, g_code):
 
 
 @jit
-def snu_forward_kernel(a, b, decay, H, recurrent, soft, g_code, s, y):
-    """Forward over T steps, in place. Twin of ``functional.snu.snu_forward``.
+def snu_forward_step(t, a, b, decay, soft, g_code, s, y):
+    """Step t of the forward pass, in place: s[t], y[t] from a[t] and step t-1.
 
-    Implements :eq:`snu-state` and :eq:`snu-output` / :eq:`ssnu-output`.
-
-    a : (T, B, n) input currents x_t W for all steps.  b : (n,).  decay : scalar of a's dtype.
-    H : (n, n) recurrent weights (ignored unless ``recurrent``).  soft : bool.  g_code : int.
-    s, y : (T, B, n) outputs, overwritten. Arithmetic stays in a's dtype (float32 or float64).
+    Implements :eq:`snu-state` and :eq:`snu-output` / :eq:`ssnu-output`. ``a[t]`` already holds the
+    input current x_t W (plus y_{t-1} H for a recurrent layer, added by the caller with NumPy's BLAS,
+    which is faster than ``np.dot`` inside a jitted loop here).
     """
     T, B, n = a.shape
     one = a.dtype.type(1.0)
     zero = a.dtype.type(0.0)
-    rec = np.zeros((B, n), dtype=a.dtype)
-    for t in range(T):
-        if recurrent and t > 0:
-            rec = np.dot(y[t - 1], H)
-        for i in range(B):
-            for j in range(n):
-                z = a[t, i, j]
-                if t > 0:
-                    z += decay * s[t - 1, i, j] * (one - y[t - 1, i, j])
-                    if recurrent:
-                        z += rec[i, j]
-                st = _g(z, g_code)
-                u = st + b[j]
-                s[t, i, j] = st
-                if soft:
-                    if u >= zero:
-                        y[t, i, j] = one / (one + math.exp(-u))
-                    else:
-                        e = math.exp(u)
-                        y[t, i, j] = e / (one + e)
+    for i in range(B):
+        for j in range(n):
+            z = a[t, i, j]
+            if t > 0:
+                z += decay * s[t - 1, i, j] * (one - y[t - 1, i, j])
+            st = _g(z, g_code)
+            u = st + b[j]
+            s[t, i, j] = st
+            if soft:
+                if u >= zero:
+                    y[t, i, j] = one / (one + math.exp(-u))
                 else:
-                    y[t, i, j] = one if u > zero else zero
+                    e = math.exp(u)
+                    y[t, i, j] = e / (one + e)
+            else:
+                y[t, i, j] = one if u > zero else zero
+
+
+@jit
+def snu_forward_kernel(a, b, decay, soft, g_code, s, y):
+    """Forward over T steps of a feed-forward layer, in place. Twin of ``functional.snu.snu_forward``.
+
+    a : (T, B, n) input currents x_t W for all steps.  b : (n,).  decay : scalar of a's dtype.
+    soft : bool.  g_code : int.  s, y : (T, B, n) outputs, overwritten, in a's dtype.
+    """
+    for t in range(a.shape[0]):
+        snu_forward_step(t, a, b, decay, soft, g_code, s, y)
 
 
 def pseudo_grad(s, y, b, soft, surr_code, scale, out):
@@ -118,17 +121,13 @@ def pseudo_grad(s, y, b, soft, surr_code, scale, out):
 
 
 @jit
-def snu_backward_kernel(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset, dz):
-    """BPTT over T steps in one reversed loop. Twin of ``functional.snu.snu_backward``.
+def snu_backward_step(t, dy, dh, s, y, decay, g_code, detach_reset, dz, ds_next, dy_next, db):
+    """Step t of BPTT, in place. Implements :eq:`bptt-du` ... :eq:`bptt-ddecay`.
 
-    Implements :eq:`bptt-ds` ... :eq:`bptt-ddecay` and :eq:`bptt-loop`, given dh = h'(s + b)
-    from :func:`pseudo_grad`.
-
-    dy : (T, B, n) gradient from above.  dh : (T, B, n) h'(s + b).  s, y : (T, B, n) from the forward.
-    HT : (n, n) transposed recurrent weights (contiguous).  dz : (T, B, n) output: dL/dz_t,
-    from which the caller forms dW, dx and dH with matrix products. ``dz`` may be the same array as
-    ``dh``: each entry of dh is read once, just before dz overwrites it (saves one buffer).
-    Returns (db (n,) float64, ddecay float), sums over this call's batch rows.
+    Reads dy[t], dh[t] = h'(s_t + b) and the carries ds_next, dy_next that step t+1 sent back; writes
+    dz[t] = dL/dz_t, adds to db, overwrites the carries with what step t sends back to step t-1 (the
+    recurrent part of dy_next, dz_t H^T, is the caller's). ``dz`` may be the same array as ``dh``:
+    each entry of dh is read once, just before dz overwrites it. Returns this step's part of dL/ddecay.
     """
     T, B, n = s.shape
     one = s.dtype.type(1.0)
@@ -136,25 +135,39 @@ def snu_backward_kernel(dy, dh, s, y, decay, HT, recurrent, g_code, detach_reset
     # g'(z) where s <= 0: 0 for ReLU, the slope for leaky ReLU, 1 for the identity
     low = zero if g_code == RELU else (s.dtype.type(LEAKY_SLOPE) if g_code == LEAKY else one)
     keep = zero if detach_reset else one           # detach_reset drops (bptt-reset)
+    ddecay = 0.0
+    for i in range(B):
+        for j in range(n):
+            du = (dy[t, i, j] + dy_next[i, j]) * dh[t, i, j]           # (bptt-du)
+            db[j] += du                                               # (bptt-db)
+            st = s[t, i, j]
+            dz[t, i, j] = (ds_next[i, j] + du) * (one if st > zero else low)   # (bptt-ds), (bptt-dz)
+        if t > 0:
+            for j in range(n):
+                dzt = dz[t, i, j]
+                sp = s[t - 1, i, j]
+                gate = one - y[t - 1, i, j]
+                ds_next[i, j] = dzt * decay * gate                     # (bptt-carry-s)
+                dy_next[i, j] = -keep * dzt * decay * sp               # (bptt-reset)
+                ddecay += dzt * sp * gate                              # (bptt-ddecay)
+    return ddecay
+
+
+@jit
+def snu_backward_kernel(dy, dh, s, y, decay, g_code, detach_reset, dz):
+    """BPTT over T steps of a feed-forward layer in one reversed loop (:eq:`bptt-loop`).
+    Twin of ``functional.snu.snu_backward``.
+
+    dy : (T, B, n) gradient from above.  dh : (T, B, n) h'(s + b) from :func:`pseudo_grad`.
+    s, y : (T, B, n) from the forward pass.  dz : (T, B, n) output, dL/dz_t, from which the caller
+    forms dW and dx with one matrix product each (it may be ``dh`` itself).
+    Returns (db (n,) float64, ddecay float).
+    """
+    T, B, n = s.shape
     db = np.zeros(n)
     ddecay = 0.0
-    ds_next = np.zeros((B, n), dtype=s.dtype)      # dL/ds_t from step t+1
+    ds_next = np.zeros((B, n), dtype=s.dtype)      # dL/ds_t from step t+1 (nothing after step T)
     dy_next = np.zeros((B, n), dtype=s.dtype)      # dL/dy_t from step t+1
     for t in range(T - 1, -1, -1):
-        for i in range(B):
-            for j in range(n):
-                du = (dy[t, i, j] + dy_next[i, j]) * dh[t, i, j]       # (bptt-du)
-                db[j] += du                                           # (bptt-db)
-                st = s[t, i, j]
-                dz[t, i, j] = (ds_next[i, j] + du) * (one if st > zero else low)   # (bptt-ds), (bptt-dz)
-            if t > 0:
-                for j in range(n):
-                    dzt = dz[t, i, j]
-                    sp = s[t - 1, i, j]
-                    gate = one - y[t - 1, i, j]
-                    ds_next[i, j] = dzt * decay * gate                 # (bptt-carry-s)
-                    dy_next[i, j] = -keep * dzt * decay * sp           # (bptt-reset)
-                    ddecay += dzt * sp * gate                          # (bptt-ddecay)
-        if recurrent and t > 0:
-            dy_next += np.dot(dz[t], HT)                               # (bptt-carry-y)
+        ddecay += snu_backward_step(t, dy, dh, s, y, decay, g_code, detach_reset, dz, ds_next, dy_next, db)
     return db, ddecay

@@ -111,9 +111,14 @@ class SNU(Layer):
         a = (x.reshape(T * B, self.n_in) @ W).reshape(T, B, self.n_out)   # x_t W for all t: one GEMM
         s = np.empty_like(a)
         y = np.empty_like(a)
-        H_arg = H if H is not None else np.zeros((1, 1), dtype=self.dtype)
-        K.snu_forward_kernel(a, b, self.dtype.type(self.decay), H_arg, self.recurrent, self.soft,
-                             G_CODES[self.g], s, y)
+        decay, g = self.dtype.type(self.decay), G_CODES[self.g]
+        if not self.recurrent:
+            K.snu_forward_kernel(a, b, decay, self.soft, g, s, y)
+        else:                                   # y_{t-1} H needs step t-1 first: one step at a time
+            for t in range(T):
+                if t > 0:
+                    a[t] += y[t - 1] @ H
+                K.snu_forward_step(t, a, b, decay, self.soft, g, s, y)
         self.cache = {"x": x, "s": s, "y": y}
         return y
 
@@ -143,12 +148,21 @@ class SNU(Layer):
         T, B, _ = x.shape
         n = self.n_out
         W, b = self.params["W"], self.params["b"]
-        HT = (np.ascontiguousarray(self.params["H"].T) if self.recurrent
-              else np.zeros((1, 1), dtype=self.dtype))
         dz = np.empty_like(s)                     # holds h'(s + b) first, then dL/dz in place
         K.pseudo_grad(s, y, b, self.soft, self.surrogate.code, float(self.surrogate.scale), dz)
-        db, ddecay = K.snu_backward_kernel(dy, dz, s, y, self.dtype.type(self.decay), HT, self.recurrent,
-                                           G_CODES[self.g], self.detach_reset, dz)
+        decay, g = self.dtype.type(self.decay), G_CODES[self.g]
+        if not self.recurrent:
+            db, ddecay = K.snu_backward_kernel(dy, dz, s, y, decay, g, self.detach_reset, dz)
+        else:                                     # the reversed loop, with dz_t H^T by NumPy's BLAS
+            HT = self.params["H"].T
+            db, ddecay = np.zeros(n), 0.0
+            ds_next = np.zeros((B, n), dtype=self.dtype)
+            dy_next = np.zeros((B, n), dtype=self.dtype)
+            for t in range(T - 1, -1, -1):
+                ddecay += K.snu_backward_step(t, dy, dz, s, y, decay, g, self.detach_reset, dz,
+                                              ds_next, dy_next, db)
+                if t > 0:
+                    dy_next += dz[t] @ HT                                  # (bptt-carry-y)
         dz2 = dz.reshape(T * B, n)
         grads = {"W": x.reshape(T * B, self.n_in).T @ dz2, "b": db, "decay": ddecay}  # (bptt-dW)
         if self.recurrent:                                                          # (bptt-dH)
