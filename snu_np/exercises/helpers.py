@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import lif
-from ..functional.activations import g_grad_from_output
 from ..functional.losses import accuracy, window_mse
+from ..functional.snu import snu_step_backward
 from ..layers import SNU
 from ..network import Sequential
 from ..optim import Adam
@@ -130,7 +130,6 @@ def bptt_with_reset_term(dy, cache, reset_term):
     """
     reset_term = _zero_reset_term if reset_term is None else reset_term
     x, s, y, W, b, decay, H = (cache[k] for k in ("x", "s", "y", "W", "b", "decay", "H"))
-    soft, g, surrogate = cache["soft"], cache["g"], cache["surrogate"]
     T = x.shape[0]
     zeros = np.zeros_like(s[0])
     dx = np.zeros_like(x)
@@ -141,21 +140,19 @@ def bptt_with_reset_term(dy, cache, reset_term):
     for t in reversed(range(T)):
         s_prev = s[t - 1] if t > 0 else zeros
         y_prev = y[t - 1] if t > 0 else zeros
-        dh = y[t] * (1.0 - y[t]) if soft else surrogate.grad(s[t] + b)
-        du = (dy[t] + dy_next) * dh
-        dz = (ds_next + du) * g_grad_from_output(s[t], g)
-        dx[t] = dz @ W.T
-        grads["W"] += x[t].T @ dz
-        grads["b"] += du.sum(axis=0)
-        gate = 1.0 - y_prev
-        grads["decay"] += float(np.sum(dz * s_prev * gate))
-        ds_next = dz * decay * gate
-        dy_next = np.asarray(reset_term(dz, s_prev, y_prev, decay), dtype=dz.dtype)
-        if dy_next.shape != dz.shape:
-            dy_next = np.broadcast_to(dy_next, dz.shape).copy()
+        step_cache = (x[t], s_prev, y_prev, s[t], y[t], W, b, decay, H,
+                      cache["soft"], cache["g"], cache["surrogate"])
+        # the reference step without its reset term; the given one is added instead
+        d = snu_step_backward(dy[t] + dy_next, ds_next, step_cache, detach_reset=True)
+        dx[t] = d["dx"]
+        grads["W"] += d["dW"]
+        grads["b"] += d["db"]
+        grads["decay"] += d["ddecay"]
         if H is not None:
-            grads["H"] += y_prev.T @ dz
-            dy_next = dy_next + dz @ H.T
+            grads["H"] += d["dH"]
+        reset = np.asarray(reset_term(d["dz"], s_prev, y_prev, decay), dtype=d["dz"].dtype)
+        ds_next = d["ds_prev"]
+        dy_next = d["dy_prev"] + np.broadcast_to(reset, d["dz"].shape)
     return dx, grads
 
 

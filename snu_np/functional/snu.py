@@ -61,8 +61,8 @@ def snu_step_backward(dy, ds_next, cache, detach_reset=False):
 
     Returns
     -------
-    dict with dx (B, n_in), ds_prev and dy_prev (B, n_out) for step t-1, and the parameter
-    gradients of this step dW, db, dH (None if feed-forward) and ddecay (float).
+    dict with dx (B, n_in), ds_prev and dy_prev (B, n_out) for step t-1, dz (B, n_out) = dL/dz_t,
+    and the parameter gradients of this step dW, db, dH (None if feed-forward) and ddecay (float).
     """
     x_t, s_prev, y_prev, s, y, W, b, decay, H, soft, g, surrogate = cache
     # y = h(u), u = s + b
@@ -83,7 +83,7 @@ def snu_step_backward(dy, ds_next, cache, detach_reset=False):
         dH = y_prev.T @ dz                                        # (bptt-dH)
         dy_prev = dy_prev + dz @ H.T                              # (bptt-carry-y)
     ddecay = float(np.sum(dz * s_prev * gate))                    # (bptt-ddecay)
-    return {"dx": dx, "ds_prev": ds_prev, "dy_prev": dy_prev,
+    return {"dx": dx, "ds_prev": ds_prev, "dy_prev": dy_prev, "dz": dz,
             "dW": dW, "db": db, "dH": dH, "ddecay": ddecay}
 
 
