@@ -89,3 +89,27 @@ def test_custom_surrogate_is_never_replaced_by_a_builtin_formula(rng):
     a = SNU(4, 3, surrogate=Shifted(), seed=0, backend="numba").forward(x)
     b = SNU(4, 3, surrogate=Shifted(), seed=0, backend="numpy").forward(x)
     np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("soft,recurrent,surrogate", [(True, False, "tanh"), (True, True, "tanh"),
+                                                     (False, False, "tanh"), (False, True, "sigmoid")])
+def test_wide_layer_paths_agree(monkeypatch, soft, recurrent, surrogate):
+    """The paths that only wide layers take: the sSNU's sigmoid by NumPy step by step, and the
+    pseudo-derivative in blocks of steps. Thresholds lowered so that small arrays take them."""
+    import snu_np.kernels.snu as K
+    import snu_np.layers.snu as L
+    monkeypatch.setattr(L, "_NUMPY_SIGMOID_MIN", 1)
+    monkeypatch.setattr(K, "_BLOCK", 12)          # 5 x 4 = 20 elements per step: 1 step per block
+    rng = np.random.default_rng(3)
+    layer = SNU(6, 4, soft=soft, recurrent=recurrent, surrogate=surrogate, train_decay=True,
+                seed=1, threshold=0.7)
+    x = rng.uniform(0, 1.5, (7, 5, 6))
+    x[2, 0] = 60.0                                # a state far above threshold: exp(-u) underflows
+    dy = rng.standard_normal((7, 5, 4))
+    layer.params["b"][:] = [-0.7, -90.0, -0.3, -1.2]   # sigmoid(-90): exp(90) overflows to inf -> 0
+    y1, dx1, g1 = run(layer, x, dy, "numpy")
+    y2, dx2, g2 = run(layer, x, dy, "numba")
+    np.testing.assert_allclose(y2, y1, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dx2, dx1, rtol=0, atol=1e-10)
+    for k in g1:
+        np.testing.assert_allclose(g2[k], g1[k], rtol=0, atol=1e-10, err_msg=k)
