@@ -50,10 +50,19 @@ def as_float_array(value, name, ndim=None, dtype=None, finite=True, shape=None):
             raise ValueError(f"{name} must have {want} dimensions, got shape {value.shape}")
     if shape is not None:
         check_shape(value, shape, name)
-    if finite and not np.all(np.isfinite(value)):
+    if finite and not all_finite(value):
         bad = np.argwhere(~np.isfinite(value))[0]
         raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
     return value
+
+
+def all_finite(value):
+    """True if no entry of the float array is NaN or inf. A sum is NaN or inf as soon as one term
+    is, and costs less than ``np.isfinite``'s boolean array (this check runs on every batch); a sum
+    of finite terms that overflows falls back to the exact test."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = value.sum()
+    return bool(np.isfinite(total)) or bool(np.all(np.isfinite(value)))
 
 
 def check_shape(value, shape, name):
