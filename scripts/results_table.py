@@ -31,6 +31,14 @@ def command(cfg, seeds):
         parts.append(f"--g {cfg['g']}")
     if cfg.get("decay", 0.8) != 0.8:
         parts.append(f"--decay {cfg['decay']:g}")
+    if cfg.get("threshold", 1.0) != 1.0:
+        parts.append(f"--threshold {cfg['threshold']:g}")
+    if cfg.get("surrogate", "tanh") != "tanh":
+        parts.append(f"--surrogate {cfg['surrogate']}")
+    if cfg.get("surrogate_scale") is not None:
+        parts.append(f"--surrogate-scale {cfg['surrogate_scale']:g}")
+    if cfg.get("detach_reset"):
+        parts.append("--detach-reset")
     parts.append(f"--seed {seeds} --data-dir DIR")
     return " ".join(parts)
 
@@ -51,7 +59,11 @@ def main(dirs):
         std = vals.std(ddof=1) if len(vals) > 1 else float("nan")
         minutes = np.mean([r["wall_time_s"] for r in runs]) / 60
         epochs = ",".join(str(r["best_epoch"]) for r in runs)
-        seeds = ",".join(str(r["seed"]) for r in runs)
+        ss = sorted(r["seed"] for r in runs)
+        if ss == list(range(ss[0], ss[0] + len(ss))):   # the CLI takes one seed; --trials adds the next
+            seeds = f"{ss[0]}" + (f" --trials {len(ss)}" if len(ss) > 1 else "")
+        else:
+            seeds = f"S (for S in {', '.join(map(str, ss))})"
         d = 3 if metric == "nll" else 2
         std_text = f"{std:.{d}f}" if len(vals) > 1 else "–"
         print(f"| {task} | {model} | {len(runs)} | {vals.mean():.{d}f} | {best:.{d}f} | {std_text} | "

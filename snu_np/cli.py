@@ -154,6 +154,7 @@ def _demo_plots(res, out):
 # --------------------------------------------------------------------------------------------------
 def _add_train(p):
     from .optim import OPTIMIZERS
+    from .surrogates import SURROGATES
     from .tasks import MODELS, TASKS
     p.add_argument("task", metavar="TASK", choices=list(TASKS), help="one of: " + ", ".join(TASKS))
     p.add_argument("--model", default="snu", choices=MODELS)
@@ -175,6 +176,13 @@ def _add_train(p):
     p.add_argument("--decay", type=float, default=0.8, help="SNU/sSNU membrane decay l(tau) (default 0.8)")
     p.add_argument("--center-inputs", default="auto", choices=("auto", "on", "off"),
                    help="centre the columns of W in layers fed by SNUs (auto: on for sSNU)")
+    p.add_argument("--threshold", type=float, default=1.0,
+                   help="initial threshold of the hidden SNU/sSNU layers (b = -threshold; default 1)")
+    p.add_argument("--surrogate", default="tanh", choices=sorted(SURROGATES),
+                   help="SNU pseudo-derivative for the backward pass (default tanh, the authors')")
+    p.add_argument("--surrogate-scale", type=float, default=None, help="its width parameter alpha")
+    p.add_argument("--detach-reset", action="store_true",
+                   help="drop the gradient through the reset gate (1 - y_{t-1})")
     p.add_argument("--clip", type=float, default=None, help="clip the global gradient norm")
     p.add_argument("--loss", default=None, choices=("mse", "ce", "bernoulli_nll"))
     p.add_argument("--window", default=None, help="classification loss window a,b (steps)")
@@ -214,7 +222,9 @@ def run_train(args):
                 progress=not args.no_progress, recurrent=args.recurrent, trials=args.trials,
                 patience=args.patience, output_bias=args.output_bias, backend=args.backend,
                 download=not args.no_download, g=args.g, decay=args.decay,
-                center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs])
+                center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs],
+                threshold=args.threshold, surrogate=args.surrogate, surrogate_scale=args.surrogate_scale,
+                detach_reset=args.detach_reset)
     metric = res["metric"]
     fmt = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     if "runs" in res:

@@ -259,11 +259,13 @@ def parse_layers(layers):
     return tuple(int(h) for h in layers)
 
 
-def _cell(model, n_in, n_out, rng, dtype, recurrent, backend, decay, g, bias=None):
+def _cell(model, n_in, n_out, rng, dtype, recurrent, backend, decay, g, bias=None, threshold=1.0,
+          **snu_kw):
     if model in ("snu", "ssnu"):
         from .layers import SNU
         layer = SNU(n_in, n_out, soft=(model == "ssnu"), recurrent=recurrent, decay=decay, g=g,
-                    threshold=1.0 if bias is None else -bias, dtype=dtype, seed=rng, backend=backend)
+                    threshold=threshold if bias is None else -bias, dtype=dtype, seed=rng,
+                    backend=backend, **snu_kw)
         return layer
     from .layers import rnn as R
     cls = {"rnn": R.RNN, "lstm": R.LSTM, "gru": R.GRU}[model]
@@ -271,7 +273,8 @@ def _cell(model, n_in, n_out, rng, dtype, recurrent, backend, decay, g, bias=Non
 
 
 def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.float32, seed=0,
-                output_bias=None, center_output=None, decay=0.8, g="relu", backend=None, center_inputs=None):
+                output_bias=None, center_output=None, decay=0.8, g="relu", backend=None, center_inputs=None,
+                threshold=1.0, surrogate="tanh", surrogate_scale=None, detach_reset=False):
     """Build the paper's network for a task.
 
     Parameters
@@ -295,6 +298,11 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
         Subtract from each row of the classification output layer's W its mean over the output
         units. Default: True for sSNU, False otherwise (SNU/sSNU classification only).
     decay, g : SNU/sSNU decay (0.8) and state non-linearity ("relu").
+    threshold : float
+        Initial threshold of the hidden SNU/sSNU layers (b = -threshold; 1 in the paper).
+    surrogate, surrogate_scale, detach_reset
+        SNU/sSNU layers' pseudo-derivative (SNU only), its width, and whether the gradient through
+        the reset gate is dropped; see :class:`~snu_np.layers.SNU`.
     backend : None, "numpy" or "numba"
     center_inputs : bool, optional
         SNU/sSNU layers fed by another SNU/sSNU layer: subtract from each column of W its mean over
@@ -323,14 +331,18 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
     decay = check_real(decay, "decay", 0.0, 1.0)
     rng = np.random.default_rng(seed)
     sizes = (task.n_in,) + layers
-    net = [_cell(model, a, b, rng, dtype, recurrent, backend, decay, g) for a, b in zip(sizes[:-1], sizes[1:])]
+    threshold = check_real(threshold, "threshold", 0.0, low_open=True)
+    snu_kw = dict(surrogate=surrogate, surrogate_scale=surrogate_scale, detach_reset=bool(detach_reset))
+    net = [_cell(model, a, b, rng, dtype, recurrent, backend, decay, g, threshold=threshold, **snu_kw)
+           for a, b in zip(sizes[:-1], sizes[1:])]
     if task.kind == "music":
         net.append(Dense(layers[-1], task.n_out, activation="linear", dtype=dtype, seed=rng))
     else:
         soft = model == "ssnu"
         if output_bias is None and model in ("snu", "ssnu"):
             output_bias = SSNU_OUTPUT_BIAS if soft else SNU_OUTPUT_BIAS
-        out = _cell(model, layers[-1], task.n_out, rng, dtype, recurrent, backend, decay, g, bias=output_bias)
+        out = _cell(model, layers[-1], task.n_out, rng, dtype, recurrent, backend, decay, g, bias=output_bias,
+                    **snu_kw)
         if center_output is None:
             center_output = soft
         if center_output and model in ("snu", "ssnu"):

@@ -47,6 +47,7 @@ import numpy as np
 
 from ._validate import check_choice, check_float_dtype, check_int, check_real
 from .tasks import MODELS, TASKS, build_model, encode_images, get_task, load_task_data, parse_layers
+from .surrogates import SURROGATES
 
 __all__ = ["train", "evaluate", "evaluate_checkpoint", "make_optimizer", "machine_info", "set_blas_threads",
            "derive_seed", "LOSS_NAMES",
@@ -58,6 +59,9 @@ MUSIC_EVAL_CHUNK = 16     # sequences per evaluation batch (sorted by length, pa
 LOSS_NAMES = ("mse", "ce", "bernoulli_nll")
 _SPLIT_CODES = {"train": 0, "valid": 1, "test": 2}
 # config keys that may change when a run is resumed (everything else must match exactly)
+# settings added after the first release, with the value that runs saved without them used
+_ADDED_KEYS = {"g": "relu", "center_inputs": None, "threshold": 1.0, "surrogate": "tanh",
+               "surrogate_scale": None, "detach_reset": False}
 _RESUME_FREE = {"epochs", "progress", "data_dir", "out_dir", "verbose", "patience", "trials", "download"}
 
 
@@ -244,7 +248,8 @@ def evaluate(net, task, split, cfg, name="test", chunk=None, loss_fn=None):
 def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, lr_decay, clip, window,
                  loss, dtype, limit_train, limit_test, recurrent, patience, val_size, T, output_bias,
                  center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend,
-                 g="relu", center_inputs=None):
+                 g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
+                 detach_reset=False):
     """Validate every argument at the boundary and return the run configuration (JSON-ready)."""
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
@@ -293,6 +298,11 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
         "decay": check_real(decay, "decay", 0.0, 1.0),
         "g": check_choice(g, "g", ("relu", "identity", "leaky_relu")),
         "center_inputs": None if center_inputs is None else bool(center_inputs),
+        "threshold": check_real(threshold, "threshold", low=0.0, low_open=True),
+        "surrogate": check_choice(surrogate, "surrogate", tuple(SURROGATES)),
+        "surrogate_scale": (None if surrogate_scale is None
+                            else check_real(surrogate_scale, "surrogate_scale", low=0.0, low_open=True)),
+        "detach_reset": bool(detach_reset),
         "backend": backend,
         "trials": check_int(trials, "trials", low=1),
         "data_dir": None if data_dir is None else str(data_dir),
@@ -419,7 +429,9 @@ def _train_one(cfg, custom_loss, data, resume, log):
     net = build_model(task, cfg["model"], cfg["layers"], recurrent=cfg["recurrent"], dtype=cfg["dtype"],
                       seed=cfg["seed"], output_bias=cfg["output_bias"], center_output=cfg["center_output"],
                       decay=cfg["decay"], backend=cfg["backend"], g=cfg.get("g", "relu"),
-                      center_inputs=cfg.get("center_inputs"))
+                      center_inputs=cfg.get("center_inputs"), threshold=cfg.get("threshold", 1.0),
+                      surrogate=cfg.get("surrogate", "tanh"), surrogate_scale=cfg.get("surrogate_scale"),
+                      detach_reset=cfg.get("detach_reset", False))
     opt = make_optimizer(cfg["optimizer"], net, cfg["lr"])
     state = {"epoch": 0, "history": [], "best": None, "bad_epochs": 0, "stopped_early": False}
     out = Path(cfg["out_dir"]) if cfg["out_dir"] else None
@@ -429,7 +441,8 @@ def _train_one(cfg, custom_loss, data, resume, log):
     if resume and out is not None and (out / "last.json").exists():
         net0, opt_state, meta = load_checkpoint(out / "last")
         old = meta["config"]
-        diff = {k: (old.get(k), cfg[k]) for k in cfg if k not in _RESUME_FREE and old.get(k) != cfg[k]}
+        diff = {k: (old.get(k, _ADDED_KEYS.get(k)), cfg[k]) for k in cfg
+                if k not in _RESUME_FREE and old.get(k, _ADDED_KEYS.get(k)) != cfg[k]}
         if diff:
             pretty = ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in ((k, *v) for k, v in diff.items()))
             raise ValueError(f"cannot resume {out / 'last'}: the configuration differs ({pretty}); "
@@ -505,7 +518,8 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
           window=None, loss=None, dtype="float32", limit_train=None, limit_test=None, progress=True,
           recurrent=False, trials=1, patience=None, val_size=None, T=None, output_bias=None,
           center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None,
-          g="relu", center_inputs=None):
+          g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
+          detach_reset=False):
     """Train a network on a task; return a result dict.
 
     Parameters
@@ -539,7 +553,8 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     val_size : classification: number of training examples held out for validation (default: the
         task's, 5,000 for MNIST).
     T : number of encoding steps (default: the task's, 20).
-    output_bias, center_output, decay, g, center_inputs : see :func:`snu_np.tasks.build_model`.
+    output_bias, center_output, decay, g, center_inputs, threshold, surrogate, surrogate_scale,
+    detach_reset : see :func:`snu_np.tasks.build_model`.
     backend : None (global), "numpy" or "numba".
     download : let the loaders download missing data.
     verbose : print one line per epoch. log : a callable used instead of ``print``.
@@ -567,7 +582,8 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     cfg, custom_loss = _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, lr_decay,
                                     clip, window, loss, dtype, limit_train, limit_test, recurrent, patience,
                                     val_size, T, output_bias, center_output, trials, data_dir, out_dir,
-                                    progress, verbose, download, decay, backend, g, center_inputs)
+                                    progress, verbose, download, decay, backend, g, center_inputs,
+                                    threshold, surrogate, surrogate_scale, detach_reset)
     if log is None:
         log = print if verbose else (lambda *a, **k: None)
     t = get_task(task)

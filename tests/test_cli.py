@@ -47,6 +47,9 @@ def test_commands_are_a_dict_and_extensible(capsys):
     (["train", "demo", "--lr", "-0.1", "--no-progress"], "lr must be > 0"),
     (["train", "demo", "--layers", "64,,x", "--no-progress"], "comma-separated"),
     (["train", "demo", "--epochs", "two"], "invalid int value"),
+    (["train", "demo", "--threshold", "0", "--no-progress"], "threshold must be > 0"),
+    (["train", "demo", "--surrogate", "relu"], "invalid choice: 'relu'"),
+    (["train", "demo", "--surrogate-scale", "-1", "--no-progress"], "surrogate_scale must be > 0"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["evaluate", "no/such/checkpoint"], "no/such/checkpoint.json not found"),
 ])
@@ -115,3 +118,18 @@ def test_missing_data_files_say_where_they_were_looked_for(tmp_path, capsys):
     assert main(["train", "mnist", "--data-dir", str(tmp_path), "--no-download", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(tmp_path) in err and "Traceback" not in err
+
+
+def test_cell_options_reach_every_layer_and_the_checkpoint(tmp_path, capsys):
+    from snu_np.io import load_checkpoint
+    out = tmp_path / "cells"
+    assert main(["train", "demo", "--layers", "8", "--epochs", "1", "--batch-size", "50", "--limit-train", "50",
+                 "--limit-test", "20", "--threshold", "0.5", "--surrogate", "boxcar", "--surrogate-scale", "2",
+                 "--detach-reset", "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    net, _, meta = load_checkpoint(out / "best")
+    hidden, output = net.layers
+    assert meta["config"]["surrogate"] == "boxcar" and meta["config"]["threshold"] == 0.5
+    for layer in net.layers:
+        assert layer.surrogate.name == "boxcar" and layer.surrogate.scale == 2.0 and layer.detach_reset
+    assert hidden.threshold == 0.5 and output.threshold == 1.0   # the output layer keeps its own bias
