@@ -81,13 +81,17 @@ print(head + '"""(docstring)"""' + body)
 #   steps at once: `x.reshape(T*B, n_in) @ W`, one large BLAS call instead of $T$ small ones.
 # * **Fused element-wise loop.** `snu_forward_kernel` then runs the recurrence
 #   (decay, reset gate, ReLU, threshold) in one compiled loop over $(t, i, j)$, with no temporary
-#   arrays: each number is read and written once.
+#   arrays: each number is read and written once. (A wide sSNU layer hands each step's sigmoid to
+#   NumPy, whose `exp` uses SIMD instructions, which the compiled scalar loop does not.)
 # * **The pseudo-derivative pass.** Backward, `pseudo_grad` first fills $h'(s_t + b)$ for all
-#   steps at once (the tanh pseudo-derivative, or $y(1-y)$ for the sSNU). It has no dependence between
+#   steps (the tanh pseudo-derivative, or $y(1-y)$ for the sSNU). It has no dependence between
 #   steps, and it is written with in-place NumPy ufuncs rather than a compiled loop, because NumPy
-#   evaluates `exp` with SIMD instructions: about 3x faster than a scalar loop here.
+#   evaluates `exp` with SIMD instructions: about 3x faster than a scalar loop here. It works on a few
+#   steps at a time, so that its several passes find their numbers in the CPU cache.
 # * **Fused BPTT loop.** `snu_backward_kernel` runs the backward recursion (`bptt-loop`) in reverse
 #   time in one loop and writes $\partial L/\partial z_t$ for every step (into the same buffer).
+#   Every sum in it goes into a per-unit array (`db[j] +=`), never into one scalar: the compiler
+#   may not reorder floating-point additions, so a scalar sum would keep the loop from using SIMD.
 # * **Two more GEMMs.** $\partial L/\partial W = x^\top \delta z$ and $\partial L/\partial x = \delta z\,
 #   W^\top$ over all steps at once, again one BLAS call each.
 #
