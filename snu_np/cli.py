@@ -184,6 +184,8 @@ def _add_train(p):
     p.add_argument("--detach-reset", action="store_true",
                    help="drop the gradient through the reset gate (1 - y_{t-1})")
     p.add_argument("--clip", type=float, default=None, help="clip the global gradient norm")
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="decoupled weight decay of the weight matrices (default 0)")
     p.add_argument("--loss", default=None, choices=("mse", "ce", "bernoulli_nll"))
     p.add_argument("--window", default=None, help="classification loss window a,b (steps)")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
@@ -224,7 +226,7 @@ def run_train(args):
                 download=not args.no_download, g=args.g, decay=args.decay,
                 center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs],
                 threshold=args.threshold, surrogate=args.surrogate, surrogate_scale=args.surrogate_scale,
-                detach_reset=args.detach_reset)
+                detach_reset=args.detach_reset, weight_decay=args.weight_decay)
     metric = res["metric"]
     fmt = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     if "runs" in res:

@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ._validate import check_real
+from ._validate import all_finite, check_real
 
 
 def clip_grad_norm(model, max_norm):
@@ -25,20 +25,29 @@ def clip_grad_norm(model, max_norm):
 
 
 class Optimizer(ABC):
-    """Base class: ``step()`` updates every parameter from its current gradient."""
+    """Base class: ``step()`` updates every parameter from its current gradient.
 
-    def __init__(self, model, lr):
+    ``weight_decay`` (lambda >= 0) shrinks every weight matrix (W, H: the parameters with two or more
+    dimensions, not biases, thresholds or decays) by ``p <- (1 - lr * lambda) p`` before the
+    optimiser's own step: decoupled weight decay (Loshchilov & Hutter 2019; for plain SGD the same
+    as an L2 penalty lambda/2 |p|^2 in the loss).
+    """
+
+    def __init__(self, model, lr, weight_decay=0.0):
         if not hasattr(model, "parameters"):
             raise TypeError("model must have a parameters() method (e.g. a Sequential)")
         self.model = model
         self.lr = check_real(lr, "lr", low=0.0, low_open=True)
+        self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
         self.t = 0
 
     def step(self):
         self.t += 1
         for name, p, g in self.model.parameters():
-            if not np.all(np.isfinite(g)):
+            if not all_finite(g):
                 raise FloatingPointError(f"gradient of {name} contains NaN or inf at update {self.t}")
+            if self.weight_decay and p.ndim >= 2:
+                p *= p.dtype.type(1.0 - self.lr * self.weight_decay)
             self._update(name, p, g)
         if hasattr(self.model, "constrain"):
             self.model.constrain()
@@ -58,8 +67,8 @@ class Optimizer(ABC):
 class SGD(Optimizer):
     """SGD with (optional) momentum: v = mu v - lr g;  p += v."""
 
-    def __init__(self, model, lr=0.01, momentum=0.0):
-        super().__init__(model, lr)
+    def __init__(self, model, lr=0.01, momentum=0.0, weight_decay=0.0):
+        super().__init__(model, lr, weight_decay)
         self.momentum = check_real(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
 
@@ -83,8 +92,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction."""
 
-    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(model, lr)
+    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
+        super().__init__(model, lr, weight_decay)
         self.beta1 = check_real(beta1, "beta1", 0.0, 1.0, high_open=True)
         self.beta2 = check_real(beta2, "beta2", 0.0, 1.0, high_open=True)
         self.eps = check_real(eps, "eps", low=0.0, low_open=True)

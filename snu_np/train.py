@@ -61,7 +61,7 @@ _SPLIT_CODES = {"train": 0, "valid": 1, "test": 2}
 # config keys that may change when a run is resumed (everything else must match exactly)
 # settings added after the first release, with the value that runs saved without them used
 _ADDED_KEYS = {"g": "relu", "center_inputs": None, "threshold": 1.0, "surrogate": "tanh",
-               "surrogate_scale": None, "detach_reset": False}
+               "surrogate_scale": None, "detach_reset": False, "weight_decay": 0.0}
 _RESUME_FREE = {"epochs", "progress", "data_dir", "out_dir", "verbose", "patience", "trials", "download"}
 
 
@@ -249,7 +249,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
                  loss, dtype, limit_train, limit_test, recurrent, patience, val_size, T, output_bias,
                  center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend,
                  g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-                 detach_reset=False):
+                 detach_reset=False, weight_decay=0.0):
     """Validate every argument at the boundary and return the run configuration (JSON-ready)."""
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
@@ -287,6 +287,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
         "seed": check_int(seed, "seed", low=0),
         "lr_decay": check_real(lr_decay, "lr_decay", low=0.0, high=1.0, low_open=True),
         "clip": None if clip is None else check_real(clip, "clip", low=0.0, low_open=True),
+        "weight_decay": check_real(weight_decay, "weight_decay", low=0.0),
         "window": window, "loss": loss if isinstance(loss, str) else getattr(loss, "__name__", "custom"),
         "dtype": check_float_dtype(dtype).name,
         "limit_train": None if limit_train is None else check_int(limit_train, "limit_train", low=1),
@@ -432,7 +433,7 @@ def _train_one(cfg, custom_loss, data, resume, log):
                       center_inputs=cfg.get("center_inputs"), threshold=cfg.get("threshold", 1.0),
                       surrogate=cfg.get("surrogate", "tanh"), surrogate_scale=cfg.get("surrogate_scale"),
                       detach_reset=cfg.get("detach_reset", False))
-    opt = make_optimizer(cfg["optimizer"], net, cfg["lr"])
+    opt = make_optimizer(cfg["optimizer"], net, cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0))
     state = {"epoch": 0, "history": [], "best": None, "bad_epochs": 0, "stopped_early": False}
     out = Path(cfg["out_dir"]) if cfg["out_dir"] else None
     prior_wall = 0.0
@@ -519,7 +520,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
           recurrent=False, trials=1, patience=None, val_size=None, T=None, output_bias=None,
           center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None,
           g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-          detach_reset=False):
+          detach_reset=False, weight_decay=0.0):
     """Train a network on a task; return a result dict.
 
     Parameters
@@ -537,6 +538,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     out_dir : where ``best.*``, ``last.*`` and ``results.json`` go (None: write nothing).
     resume : continue the run in ``out_dir`` from ``last.*`` (same settings; ``epochs`` may grow).
     clip : global gradient-norm clip (None: no clipping).
+    weight_decay : decoupled weight decay of the weight matrices (see :class:`~snu_np.optim.Optimizer`).
     window : (a, b) steps averaged by the classification loss and accuracy (None: all T steps).
     loss : "mse" (window MSE, the default for classification), "ce", "bernoulli_nll" (music), or a
         callable ``(y, target, window=None) -> (loss, dy)`` (classification) /
@@ -583,7 +585,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
                                     clip, window, loss, dtype, limit_train, limit_test, recurrent, patience,
                                     val_size, T, output_bias, center_output, trials, data_dir, out_dir,
                                     progress, verbose, download, decay, backend, g, center_inputs,
-                                    threshold, surrogate, surrogate_scale, detach_reset)
+                                    threshold, surrogate, surrogate_scale, detach_reset, weight_decay)
     if log is None:
         log = print if verbose else (lambda *a, **k: None)
     t = get_task(task)

@@ -84,7 +84,42 @@ def test_training_lowers_the_loss_and_state_resumes(rng):
         np.testing.assert_array_equal(net3.state_dict()[k], v)
 
 
+class Matrix:
+    """One weight matrix and one bias, both with zero gradient."""
+
+    def __init__(self):
+        self.W, self.b = np.full((2, 3), 2.0), np.full(3, 2.0)
+        self.gW, self.gb = np.zeros((2, 3)), np.zeros(3)
+
+    def parameters(self):
+        return [("W", self.W, self.gW), ("b", self.b, self.gb)]
+
+
+@pytest.mark.parametrize("make", [lambda m: SGD(m, lr=0.1, weight_decay=0.5),
+                                  lambda m: SGD(m, lr=0.1, momentum=0.9, weight_decay=0.5),
+                                  lambda m: Adam(m, lr=0.1, weight_decay=0.5)])
+def test_weight_decay_shrinks_matrices_only(make):
+    m = Matrix()
+    opt = make(m)
+    for _ in range(3):
+        opt.step()
+    # zero gradients: only the decay acts, (1 - lr * lambda)^3 on W; b untouched
+    np.testing.assert_allclose(m.W, 2.0 * 0.95 ** 3, rtol=1e-12)
+    np.testing.assert_allclose(m.b, 2.0)
+
+
+def test_sgd_weight_decay_is_an_l2_penalty():
+    a, b = Matrix(), Matrix()
+    a.gW[...] = b.gW[...] = 0.3
+    SGD(a, lr=0.1, weight_decay=0.5).step()
+    b.gW += 0.5 * b.W                        # gradient of the penalty 0.5 * lambda * |W|^2
+    SGD(b, lr=0.1).step()
+    np.testing.assert_allclose(a.W, b.W, rtol=1e-12)
+
+
 def test_bad_arguments():
+    with pytest.raises(ValueError, match="weight_decay"):
+        Adam(Quadratic(), weight_decay=-1e-3)
     with pytest.raises(ValueError, match="lr"):
         Adam(Quadratic(), lr=0)
     with pytest.raises(ValueError, match="momentum"):
