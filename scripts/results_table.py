@@ -37,6 +37,8 @@ def command(cfg, seeds):
         parts.append(f"--surrogate {cfg['surrogate']}")
     if cfg.get("surrogate_scale") is not None:
         parts.append(f"--surrogate-scale {cfg['surrogate_scale']:g}")
+    if cfg.get("h_scale", 1.0) != 1.0:
+        parts.append(f"--h-scale {cfg['h_scale']:g}")
     if cfg.get("weight_decay"):
         parts.append(f"--weight-decay {cfg['weight_decay']:g}")
     if cfg.get("detach_reset"):

@@ -190,6 +190,8 @@ def _add_train(p):
     p.add_argument("--window", default=None, help="classification loss window a,b (steps)")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
     p.add_argument("--recurrent", action="store_true", help="SNU/sSNU with recurrent weights H")
+    p.add_argument("--h-scale", type=float, default=1.0,
+                   help="multiply the initial recurrent weights H by this factor (default 1)")
     p.add_argument("--output-bias", type=float, default=None,
                    help="initial output-layer bias (default: -1 SNU, -4 sSNU)")
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
@@ -226,7 +228,8 @@ def run_train(args):
                 download=not args.no_download, g=args.g, decay=args.decay,
                 center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs],
                 threshold=args.threshold, surrogate=args.surrogate, surrogate_scale=args.surrogate_scale,
-                detach_reset=args.detach_reset, weight_decay=args.weight_decay)
+                detach_reset=args.detach_reset, weight_decay=args.weight_decay,
+                h_scale=args.h_scale)
     metric = res["metric"]
     fmt = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     if "runs" in res:

@@ -61,7 +61,8 @@ _SPLIT_CODES = {"train": 0, "valid": 1, "test": 2}
 # config keys that may change when a run is resumed (everything else must match exactly)
 # settings added after the first release, with the value that runs saved without them used
 _ADDED_KEYS = {"g": "relu", "center_inputs": None, "threshold": 1.0, "surrogate": "tanh",
-               "surrogate_scale": None, "detach_reset": False, "weight_decay": 0.0}
+               "surrogate_scale": None, "detach_reset": False, "weight_decay": 0.0,
+               "h_scale": 1.0}
 _RESUME_FREE = {"epochs", "progress", "data_dir", "out_dir", "verbose", "patience", "trials", "download"}
 
 
@@ -249,7 +250,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
                  loss, dtype, limit_train, limit_test, recurrent, patience, val_size, T, output_bias,
                  center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend,
                  g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-                 detach_reset=False, weight_decay=0.0):
+                 detach_reset=False, weight_decay=0.0, h_scale=1.0):
     """Validate every argument at the boundary and return the run configuration (JSON-ready)."""
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
@@ -304,6 +305,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
         "surrogate_scale": (None if surrogate_scale is None
                             else check_real(surrogate_scale, "surrogate_scale", low=0.0, low_open=True)),
         "detach_reset": bool(detach_reset),
+        "h_scale": check_real(h_scale, "h_scale", low=0.0),
         "backend": backend,
         "trials": check_int(trials, "trials", low=1),
         "data_dir": None if data_dir is None else str(data_dir),
@@ -432,7 +434,7 @@ def _train_one(cfg, custom_loss, data, resume, log):
                       decay=cfg["decay"], backend=cfg["backend"], g=cfg.get("g", "relu"),
                       center_inputs=cfg.get("center_inputs"), threshold=cfg.get("threshold", 1.0),
                       surrogate=cfg.get("surrogate", "tanh"), surrogate_scale=cfg.get("surrogate_scale"),
-                      detach_reset=cfg.get("detach_reset", False))
+                      detach_reset=cfg.get("detach_reset", False), h_scale=cfg.get("h_scale", 1.0))
     opt = make_optimizer(cfg["optimizer"], net, cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0))
     state = {"epoch": 0, "history": [], "best": None, "bad_epochs": 0, "stopped_early": False}
     out = Path(cfg["out_dir"]) if cfg["out_dir"] else None
@@ -520,7 +522,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
           recurrent=False, trials=1, patience=None, val_size=None, T=None, output_bias=None,
           center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None,
           g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-          detach_reset=False, weight_decay=0.0):
+          detach_reset=False, weight_decay=0.0, h_scale=1.0):
     """Train a network on a task; return a result dict.
 
     Parameters
@@ -556,7 +558,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
         task's, 5,000 for MNIST).
     T : number of encoding steps (default: the task's, 20).
     output_bias, center_output, decay, g, center_inputs, threshold, surrogate, surrogate_scale,
-    detach_reset : see :func:`snu_np.tasks.build_model`.
+    detach_reset, h_scale : see :func:`snu_np.tasks.build_model`.
     backend : None (global), "numpy" or "numba".
     download : let the loaders download missing data.
     verbose : print one line per epoch. log : a callable used instead of ``print``.
@@ -585,7 +587,8 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
                                     clip, window, loss, dtype, limit_train, limit_test, recurrent, patience,
                                     val_size, T, output_bias, center_output, trials, data_dir, out_dir,
                                     progress, verbose, download, decay, backend, g, center_inputs,
-                                    threshold, surrogate, surrogate_scale, detach_reset, weight_decay)
+                                    threshold, surrogate, surrogate_scale, detach_reset, weight_decay,
+                                    h_scale)
     if log is None:
         log = print if verbose else (lambda *a, **k: None)
     t = get_task(task)

@@ -32,3 +32,18 @@ def test_centering_keeps_hidden_units_alive():
 def test_paper_parameter_counts(model, n):
     assert build_model("jittered-mnist", model, (256, 256)).n_params == n
     assert build_model("jsb", "snu", (150,)).n_params == 26_638
+
+
+def test_cell_options_of_build_model():
+    import numpy as np
+    from snu_np.tasks import build_model
+    base = build_model("jsb", "ssnu", (12,), recurrent=True, seed=3)
+    net = build_model("jsb", "ssnu", (12,), recurrent=True, seed=3, h_scale=0.1, threshold=2.0,
+                      surrogate="arctan", detach_reset=True)
+    hidden = net.layers[0]
+    np.testing.assert_allclose(hidden.params["H"], 0.1 * base.layers[0].params["H"], rtol=1e-6)
+    np.testing.assert_array_equal(hidden.params["W"], base.layers[0].params["W"])   # same draws
+    assert np.all(hidden.params["b"] == -2.0) and hidden.detach_reset and hidden.surrogate.name == "arctan"
+    for bad in (dict(h_scale=-1.0), dict(threshold=0.0), dict(surrogate="relu")):
+        with pytest.raises(ValueError):
+            build_model("jsb", "snu", (4,), **bad)
