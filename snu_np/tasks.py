@@ -304,9 +304,9 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
         SNU/sSNU layers' pseudo-derivative (SNU only), its width, and whether the gradient through
         the reset gate is dropped; see :class:`~snu_np.layers.SNU`.
     h_scale : float >= 0
-        Recurrent SNU/sSNU layers: multiply the initial (Glorot-uniform) H by this factor. With
-        spikes fed back through a full-size H the activity of a 150-unit layer runs away on music
-        (measured on JSB: test NLL 10.8 with h_scale 1, 8.77 with 0; the sSNU 8.36 with 0.1).
+        Recurrent SNU/sSNU layers: multiply the initial (Glorot-uniform) H by this factor. From a
+        full-size H the recurrent SNU trains poorly on music (measured on JSB: test NLL 10.8 with
+        h_scale 1, 8.77 with 0; the sSNU 8.36 with 0.1).
     backend : None, "numpy" or "numba"
     center_inputs : bool, optional
         SNU/sSNU layers fed by another SNU/sSNU layer: subtract from each column of W its mean over
