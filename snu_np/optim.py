@@ -30,7 +30,7 @@ class Optimizer(ABC):
     ``weight_decay`` (lambda >= 0) shrinks every weight matrix (W, H: the parameters with two or more
     dimensions, not biases, thresholds or decays) by ``p <- (1 - lr * lambda) p`` before the
     optimiser's own step: decoupled weight decay (Loshchilov & Hutter 2019; for plain SGD the same
-    as an L2 penalty lambda/2 |p|^2 in the loss).
+    as an L2 penalty ``lambda / 2 * sum(p**2)`` in the loss).
     """
 
     def __init__(self, model, lr, weight_decay=0.0):

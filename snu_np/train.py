@@ -557,8 +557,8 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     val_size : classification: number of training examples held out for validation (default: the
         task's, 5,000 for MNIST).
     T : number of encoding steps (default: the task's, 20).
-    output_bias, center_output, decay, g, center_inputs, threshold, surrogate, surrogate_scale,
-    detach_reset, h_scale : see :func:`snu_np.tasks.build_model`.
+    output_bias, center_output, decay, g, center_inputs, threshold, surrogate, surrogate_scale, detach_reset, h_scale
+        See :func:`snu_np.tasks.build_model`.
     backend : None (global), "numpy" or "numba".
     download : let the loaders download missing data.
     verbose : print one line per epoch. log : a callable used instead of ``print``.
