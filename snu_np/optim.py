@@ -42,10 +42,15 @@ class Optimizer(ABC):
         self.t = 0
 
     def step(self):
+        """Update every parameter; raise FloatingPointError, before changing any, if a gradient
+        holds NaN or inf."""
         self.t += 1
-        for name, p, g in self.model.parameters():
+        params = list(self.model.parameters())
+        for name, _, g in params:
             if not all_finite(g):
-                raise FloatingPointError(f"gradient of {name} contains NaN or inf at update {self.t}")
+                raise FloatingPointError(f"the gradient of parameter {name} contains NaN or inf "
+                                         f"at update {self.t}")
+        for name, p, g in params:
             if self.weight_decay and p.ndim >= 2:
                 p *= p.dtype.type(1.0 - self.lr * self.weight_decay)
             self._update(name, p, g)
