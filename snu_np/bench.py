@@ -34,7 +34,10 @@ QUICK = {
     "mnist-ff-b32": ("classify", (64, 32, 10), 5, 8, False),
     "music-b1-T60": ("music", (88, 16, 88), 12, 1, False),
 }
-IMPLS = ("numba", "numpy", "torch")
+IMPLS = ("numba", "numba-dp", "numpy", "torch")
+#: "numba-dp": the numba backend with data parallelism (snu_np.parallel): the batch in as many shards
+#: as threads, each shard in its own thread with a single-threaded BLAS; classification workloads only
+FAST = ("numba", "numba-dp")
 
 
 def have_torch():
@@ -48,7 +51,7 @@ def have_torch():
 # --------------------------------------------------------------------------------------------------
 # the models, built identically for every implementation
 # --------------------------------------------------------------------------------------------------
-def _snu_np_step(workload, backend, dtype, seed=0):
+def _snu_np_step(workload, backend, dtype, seed=0, shards=1):
     import snu_np
     from snu_np import SNU, Adam, Dense, Sequential
     from snu_np.functional.losses import bernoulli_nll, window_mse
@@ -66,6 +69,15 @@ def _snu_np_step(workload, backend, dtype, seed=0):
         x, target = roll[:-1], roll[1:]
         loss_fn = bernoulli_nll
     opt = Adam(net, lr=1e-3)
+    if shards > 1:
+        from snu_np.parallel import DataParallel
+        dp = DataParallel(net, shards)
+
+        def step():
+            loss, _ = dp.loss_and_grads(x, target, loss_fn)
+            opt.step()
+            return loss
+        return step
 
     def step():
         loss, dy = loss_fn(net.forward(x), target)
@@ -196,11 +208,19 @@ def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=Fals
     # warm up on a tiny model of the same kind (numba compiles, torch initialises), so that the
     # memory figure below is what training this workload adds, not the compiler's
     tiny = ("classify", (8, 4, 2), 3, 2, workload[4]) if workload[0] == "classify" else ("music", (88, 4, 88), 3, 1, workload[4])
-    warm = _torch_step(tiny, dtype, threads) if impl == "torch" else _snu_np_step(tiny, impl, dtype)
+    shards = threads if impl == "numba-dp" else 1
+    if shards > 1 and workload[0] != "classify":
+        raise ValueError(f"{impl} runs classification workloads only, not {workload_name}")
+
+    def build(w):
+        if impl == "torch":
+            return _torch_step(w, dtype, threads)
+        return _snu_np_step(w, "numba" if impl in FAST else impl, dtype, shards=min(shards, w[3]))
+    warm = build(tiny)
     warm()
     base = _rss_mb()
     t0 = time.perf_counter()
-    step = _torch_step(workload, dtype, threads) if impl == "torch" else _snu_np_step(workload, impl, dtype)
+    step = build(workload)
     t1 = time.perf_counter()
     step()
     first = time.perf_counter() - t1
@@ -220,7 +240,10 @@ def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=Fals
            "median_step_s": med, "samples_per_s": B / med, "steps_per_s": 1 / med,
            "timesteps_per_s": B * T / med, "first_step_s": first, "setup_s": t1 - t0,
            "peak_mem_growth_mb": max(peak - base, 0.0), "reps": reps}
-    if impl == "numba":
+    if impl in FAST:
+        if shards > 1:                  # the bound is the machine's: BLAS on all the threads
+            from .train import set_blas_threads
+            set_blas_threads(threads)
         bound_s, flops = gemm_bound(workload, dtype)
         full_s, full_flops = gemm_bound(workload, dtype, first_dx=True)
         out.update(gemm_bound_s=bound_s, gemm_flops=flops, gemm_gflops=flops / bound_s / 1e9,
@@ -237,8 +260,9 @@ def _child(args):
 
 def run_one(impl, workload, dtype="float32", threads=2, reps=10, quick=False, timeout=1800):
     env = dict(os.environ)
+    blas = 1 if impl == "numba-dp" else threads          # numba-dp: one BLAS thread per shard
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        env[var] = str(threads)
+        env[var] = str(blas)
     cmd = [sys.executable, "-c", "import sys, snu_np.bench as b; b._child(sys.argv[1:])",
            impl, workload, dtype, str(threads), str(reps), "1" if quick else "0"]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
@@ -295,9 +319,13 @@ def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, q
         if w not in table:
             raise ValueError(f"unknown workload {w!r}; choose from {sorted(table)}")
     impls = [i for i in (impls or IMPLS) if i != "torch" or have_torch()]
+    if threads < 2:
+        impls = [i for i in impls if i != "numba-dp"]
     rows = []
     for w in workloads:
         for impl in impls:
+            if impl == "numba-dp" and table[w][0] != "classify":
+                continue
             r = run_one(impl, w, dtype, threads, reps, quick)
             rows.append(r)
             log(f"  {w:<16} {impl:<6} {r['samples_per_s']:>10.1f} samples/s  "
@@ -305,17 +333,18 @@ def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, q
     ratios = {}
     for w in workloads:
         by = {r["impl"]: r for r in rows if r["workload"] == w}
-        nb = by.get("numba")
-        if nb is None:
-            continue
-        rr = {}
-        if "numpy" in by:
-            rr["numba/numpy"] = nb["samples_per_s"] / by["numpy"]["samples_per_s"]
-        if "torch" in by:
-            rr["numba/torch"] = nb["samples_per_s"] / by["torch"]["samples_per_s"]
-        rr["numba/gemm_bound"] = nb["samples_per_s"] / nb["bound_samples_per_s"]
-        rr["numba/gemm_bound_incl_first_dx"] = nb["samples_per_s"] / nb["full_bound_samples_per_s"]
-        ratios[w] = rr
+        for fast in FAST:
+            nb = by.get(fast)
+            if nb is None:
+                continue
+            rr = {}
+            if "numpy" in by:
+                rr["vs_numpy"] = nb["samples_per_s"] / by["numpy"]["samples_per_s"]
+            if "torch" in by:
+                rr["vs_torch"] = nb["samples_per_s"] / by["torch"]["samples_per_s"]
+            rr["of_gemm_bound"] = nb["samples_per_s"] / nb["bound_samples_per_s"]
+            rr["of_gemm_bound_incl_first_dx"] = nb["samples_per_s"] / nb["full_bound_samples_per_s"]
+            ratios[f"{w} {fast}"] = dict(rr, workload=w, impl=fast)
     return {"machine": machine_info(), "dtype": dtype, "threads": threads, "reps": reps,
             "quick": quick, "rows": rows, "ratios": ratios}
 
@@ -326,14 +355,14 @@ def format_table(result):
         lines.append(f"{r['workload']:<16}{r['impl']:<7}{r['samples_per_s']:>11.1f}"
                      f"{1e3 * r['median_step_s']:>9.2f}{r['peak_mem_growth_mb']:>9.0f}")
     lines.append("")
-    lines.append(f"{'workload':<16}{'numba/numpy':>12}{'numba/torch':>12}{'of GEMM bound':>15}{'bound/s':>10}"
+    lines.append(f"{'workload':<16}{'impl':<10}{'/ numpy':>9}{'/ torch':>9}{'of GEMM bound':>15}{'bound/s':>10}"
                  f"{'of bound w/ 1st dx':>20}")
-    for w, rr in result["ratios"].items():
-        nb = next(r for r in result["rows"] if r["workload"] == w and r["impl"] == "numba")
+    for rr in result["ratios"].values():
+        nb = next(r for r in result["rows"] if r["workload"] == rr["workload"] and r["impl"] == rr["impl"])
         f = lambda k: f"{rr[k]:.2f}x" if k in rr else "-"   # noqa: E731
-        lines.append(f"{w:<16}{f('numba/numpy'):>12}{f('numba/torch'):>12}"
-                     f"{100 * rr['numba/gemm_bound']:>14.0f}%{nb['bound_samples_per_s']:>10.0f}"
-                     f"{100 * rr['numba/gemm_bound_incl_first_dx']:>19.0f}%")
+        lines.append(f"{rr['workload']:<16}{rr['impl']:<10}{f('vs_numpy'):>9}{f('vs_torch'):>9}"
+                     f"{100 * rr['of_gemm_bound']:>14.0f}%{nb['bound_samples_per_s']:>10.0f}"
+                     f"{100 * rr['of_gemm_bound_incl_first_dx']:>19.0f}%")
     return "\n".join(lines)
 
 
@@ -342,7 +371,7 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
     parser.add_argument("--workloads", default=None,
                         help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
-    parser.add_argument("--impls", default=None, help="comma-separated subset of numba,numpy,torch")
+    parser.add_argument("--impls", default=None, help="comma-separated subset of numba,numba-dp,numpy,torch")
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (default 2)")
     parser.add_argument("--reps", type=int, default=10, help="timed repetitions per measurement")

@@ -198,6 +198,12 @@ def _add_train(p):
     p.add_argument("--backend", default=None, choices=("numpy", "numba"))
     p.add_argument("--limit-train", type=int, default=None, help="use only the first N training examples")
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N valid/test examples")
+    p.add_argument("--val-size", type=int, default=None,
+                   help="classification: hold out the last N training examples for validation (default: the "
+                        "task's, 5,000 for MNIST); 0 trains on all of them and reports the last epoch")
+    p.add_argument("--shards", type=int, default=1,
+                   help="classification: run each batch as this many pieces in parallel threads, one BLAS "
+                        "thread each unless --threads says otherwise (2 on a 2-core machine: faster; default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (one line per epoch)")
     p.add_argument("--threads", type=int, default=None,
                    help="BLAS threads (default: OpenBLAS's choice; 1 is faster when other jobs share the cores)")
@@ -218,6 +224,8 @@ def run_train(args):
     from .train import set_blas_threads, train
     if args.threads is not None:
         set_blas_threads(args.threads)
+    elif args.shards > 1:
+        set_blas_threads(1)                   # each shard's thread runs its own single-threaded BLAS
     out = args.out or os.path.join("runs", f"{args.task}-{args.model}")
     res = train(args.task, model=args.model, layers=args.layers, epochs=args.epochs, batch_size=args.batch_size,
                 lr=args.lr, optimizer=args.optimizer, seed=args.seed, data_dir=args.data_dir, out_dir=out,
@@ -229,7 +237,7 @@ def run_train(args):
                 center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs],
                 threshold=args.threshold, surrogate=args.surrogate, surrogate_scale=args.surrogate_scale,
                 detach_reset=args.detach_reset, weight_decay=args.weight_decay,
-                h_scale=args.h_scale)
+                h_scale=args.h_scale, val_size=args.val_size, shards=args.shards)
     metric = res["metric"]
     fmt = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     if "runs" in res:

@@ -61,7 +61,7 @@ _SPLIT_CODES = {"train": 0, "valid": 1, "test": 2}
 # settings added after the first release, with the value that runs saved without them used
 _ADDED_KEYS = {"g": "relu", "center_inputs": None, "threshold": 1.0, "surrogate": "tanh",
                "surrogate_scale": None, "detach_reset": False, "weight_decay": 0.0,
-               "h_scale": 1.0}
+               "h_scale": 1.0, "shards": 1}
 # config keys that may change when a run is resumed (everything else must match exactly)
 _RESUME_FREE = {"epochs", "progress", "data_dir", "out_dir", "verbose", "patience", "trials", "download"}
 
@@ -241,7 +241,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
                  loss, dtype, limit_train, limit_test, recurrent, patience, val_size, T, output_bias,
                  center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend,
                  g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-                 detach_reset=False, weight_decay=0.0, h_scale=1.0):
+                 detach_reset=False, weight_decay=0.0, h_scale=1.0, shards=1):
     """Validate every argument at the boundary and return the run configuration (JSON-ready)."""
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
@@ -266,6 +266,10 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
             raise ValueError("window applies to classification tasks only")
         from ._validate import check_window
         window = list(check_window(tuple(window), T))
+    shards = check_int(shards, "shards", low=1)
+    if shards > 1 and t.kind != "classification":
+        raise ValueError(f"shards = {shards}: data-parallel shards work for classification tasks only "
+                         f"(their losses are means over the batch); {t.name!r} is a {t.kind} task")
     if patience is None:
         patience = t.patience
     elif patience is not None:
@@ -297,12 +301,15 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
                             else check_real(surrogate_scale, "surrogate_scale", low=0.0, low_open=True)),
         "detach_reset": bool(detach_reset),
         "h_scale": check_real(h_scale, "h_scale", low=0.0),
+        "shards": shards,
         "backend": backend,
         "trials": check_int(trials, "trials", low=1),
         "data_dir": None if data_dir is None else str(data_dir),
         "out_dir": None if out_dir is None else str(out_dir),
         "progress": bool(progress), "verbose": bool(verbose), "download": bool(download),
     }
+    if shards > cfg["batch_size"]:
+        raise ValueError(f"shards = {shards} is more than batch_size = {cfg['batch_size']}")
     if backend is not None:
         from .backend import resolve
         resolve(backend)
@@ -314,7 +321,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
 # --------------------------------------------------------------------------------------------------
 # the loop
 # --------------------------------------------------------------------------------------------------
-def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar):
+def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp=None):
     """One pass over the training set; returns {"loss", metric, "time", "samples_per_s"}."""
     from .functional.losses import accuracy
     train = data["train"]
@@ -335,9 +342,18 @@ def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar):
                 images, labels = train
                 x = encode_images(task, images[idx], derive_seed(cfg["seed"], epoch, k), dtype, cfg["T"])
                 target = np.asarray(labels[idx]).astype(np.int64)
-                y = net.forward(x)
-                loss, dy = loss_fn(y, target, window=cfg["window"])
                 w = len(idx)
+                if dp is not None:                    # forward, loss and backward, shard by shard
+                    try:
+                        loss, y = dp.loss_and_grads(x, target, loss_fn, window=cfg["window"])
+                    except FloatingPointError as err:
+                        raise FloatingPointError(
+                            f"training diverged at epoch {epoch + 1}, batch step {k + 1}/{n_steps}: {err}; "
+                            f"try a smaller learning rate (--lr) or gradient clipping (--clip)") from None
+                    dy = None
+                else:
+                    y = net.forward(x)
+                    loss, dy = loss_fn(y, target, window=cfg["window"])
             else:
                 seqs = [train[i] for i in idx if len(train[i]) > 1]
                 if not seqs:
@@ -346,10 +362,11 @@ def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar):
                 y = net.forward(x)
                 loss, dy = loss_fn(y, target, mask)
             loss = float(loss)
-            _finite_or_raise(loss, "the loss", epoch, k, n_steps)
-            if not all_finite(dy):
-                _finite_or_raise(float("nan"), "the loss gradient dy (NaN or inf)", epoch, k, n_steps)
-            net.backward(dy, need_dx=False)           # nobody reads the input's gradient
+            if dy is not None:
+                _finite_or_raise(loss, "the loss", epoch, k, n_steps)
+                if not all_finite(dy):
+                    _finite_or_raise(float("nan"), "the loss gradient dy (NaN or inf)", epoch, k, n_steps)
+                net.backward(dy, need_dx=False)       # nobody reads the input's gradient
             if cfg["clip"] is not None:
                 from .optim import clip_grad_norm
                 clip_grad_norm(net, cfg["clip"])
@@ -458,11 +475,20 @@ def _train_one(cfg, custom_loss, data, resume, log):
         raise ValueError("resume=True needs out_dir (where last.npz/last.json are)")
     t_start = time.perf_counter()
     bar = _progress_factory(cfg["progress"], cfg["epochs"])
+    dp = None
+    if cfg.get("shards", 1) > 1:
+        from .parallel import DataParallel
+        dp = DataParallel(net, cfg["shards"])
     has_valid = _n_examples(task, data["valid"]) > 0
     while state["epoch"] < cfg["epochs"] and not state["stopped_early"]:
         e = state["epoch"]
         opt.lr = cfg["lr"] * cfg["lr_decay"] ** e
-        tr = _train_epoch(net, opt, task, data, cfg, e, loss_fn, bar)
+        try:
+            tr = _train_epoch(net, opt, task, data, cfg, e, loss_fn, bar, dp)
+        except BaseException:
+            if dp is not None:
+                dp.close()
+            raise
         row = {"epoch": e + 1, "lr": opt.lr, "train_loss": tr["loss"], f"train_{task.metric}": tr[task.metric],
                "train_time": tr["time"], "train_samples": tr["samples"], "samples_per_s": tr["samples_per_s"]}
         t_eval = time.perf_counter()
@@ -503,6 +529,8 @@ def _train_one(cfg, custom_loss, data, resume, log):
             atomic_write_json(out / "results.json", _results(cfg, state, net.n_params, wall, False))
         if state["stopped_early"]:
             log(f"early stop: no validation improvement for {cfg['patience']} epochs")
+    if dp is not None:
+        dp.close()
     wall = prior_wall + time.perf_counter() - t_start
     res = _results(cfg, state, net.n_params, wall, True)
     if out is not None:
@@ -517,7 +545,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
           recurrent=False, trials=1, patience=None, val_size=None, T=None, output_bias=None,
           center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None,
           g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-          detach_reset=False, weight_decay=0.0, h_scale=1.0):
+          detach_reset=False, weight_decay=0.0, h_scale=1.0, shards=1):
     """Train a network on a task; return a result dict.
 
     Parameters
@@ -555,6 +583,10 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     output_bias, center_output, decay, g, center_inputs, threshold, surrogate, surrogate_scale, detach_reset, h_scale
         See :func:`snu_np.tasks.build_model`.
     backend : None (global), "numpy" or "numba".
+    shards : classification: cut every batch into this many pieces and run their forward and backward
+        passes in parallel threads (:class:`~snu_np.parallel.DataParallel`); the same gradient up to
+        float rounding. Fastest with one BLAS thread per shard (``set_blas_threads(1)``; the CLI's
+        ``--shards`` sets it unless ``--threads`` is given).
     download : let the loaders download missing data.
     verbose : print one line per epoch. log : a callable used instead of ``print``.
     data : pre-loaded splits (as from :func:`~snu_np.tasks.load_task_data`), skipping the loading.
@@ -583,7 +615,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
                                     val_size, T, output_bias, center_output, trials, data_dir, out_dir,
                                     progress, verbose, download, decay, backend, g, center_inputs,
                                     threshold, surrogate, surrogate_scale, detach_reset, weight_decay,
-                                    h_scale)
+                                    h_scale, shards)
     if log is None:
         log = print if verbose else (lambda *a, **k: None)
     t = get_task(task)

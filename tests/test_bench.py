@@ -6,16 +6,20 @@ from snu_np.cli import main
 
 def test_bench_quick_smoke(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    code = main(["bench", "--quick", "--impls", "numba,numpy", "--reps", "1", "--no-compile",
-                 "--workloads", "music-b1-T60", "--out", str(out)])
+    code = main(["bench", "--quick", "--impls", "numba,numba-dp,numpy", "--reps", "1", "--no-compile",
+                 "--workloads", "mnist-ff-b32,music-b1-T60", "--out", str(out)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "numba/numpy" in text and "GEMM bound" in text
+    assert "/ numpy" in text and "GEMM bound" in text
     result = json.loads(out.read_text())
-    impls = {r["impl"] for r in result["rows"]}
-    assert impls == {"numba", "numpy"}
+    rows = {(r["workload"], r["impl"]) for r in result["rows"]}
+    # data parallelism needs a batch to cut: not run on the music net (batch 1)
+    assert rows == {("mnist-ff-b32", "numba"), ("mnist-ff-b32", "numba-dp"), ("mnist-ff-b32", "numpy"),
+                    ("music-b1-T60", "numba"), ("music-b1-T60", "numpy")}
     assert all(r["samples_per_s"] > 0 for r in result["rows"])
-    assert "numba/gemm_bound" in result["ratios"]["music-b1-T60"]
+    assert set(result["ratios"]) == {"mnist-ff-b32 numba", "mnist-ff-b32 numba-dp", "music-b1-T60 numba"}
+    for rr in result["ratios"].values():
+        assert rr["vs_numpy"] > 0 and 0 < rr["of_gemm_bound"] and "vs_torch" not in rr
 
 
 def test_bench_bad_arguments(capsys):
