@@ -133,3 +133,17 @@ def test_cell_options_reach_every_layer_and_the_checkpoint(tmp_path, capsys):
     for layer in net.layers:
         assert layer.surrogate.name == "boxcar" and layer.surrogate.scale == 2.0 and layer.detach_reset
     assert hidden.threshold == 0.5 and output.threshold == 1.0   # the output layer keeps its own bias
+
+
+def test_shards_and_val_size_options(tmp_path, capsys):
+    out = tmp_path / "dp"
+    assert main(["train", "demo", "--layers", "8", "--epochs", "1", "--batch-size", "50", "--limit-train", "100",
+                 "--limit-test", "20", "--shards", "2", "--val-size", "0", "--threads", "1", "--out", str(out),
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    res = json.loads((out / "results.json").read_text())
+    assert res["config"]["shards"] == 2 and res["config"]["val_size"] == 0
+    assert "val_accuracy" not in res["history"][0]              # nothing held out: no validation
+    assert res["history"][0]["train_samples"] == 100
+    assert main(["train", "demo", "--shards", "0", "--no-progress"]) == 2
+    assert "shards must be >= 1" in _one_line_error(capsys)
