@@ -8,8 +8,8 @@ keeps both cores busy for the whole step: the kernels and BLAS release the GIL, 
 truly in parallel. Measured on the jittered-MNIST net at batch 128 (docs/performance.md): 18.3 ms
 per step instead of 20.9.
 
-Each shard runs on a *replica* of the network: a shallow copy of every layer that shares the
-parameter arrays (``params`` is the same dict) but keeps its own ``cache`` and ``grads``. For a loss
+Shard 0 runs on the network itself, every other shard on a *replica*: a shallow copy of every layer
+that shares the parameter arrays (``params`` is the same dict) but keeps its own ``cache`` and ``grads``. For a loss
 that is a mean over the batch, L = sum_k (B_k / B) L_k, so
 
     dL/dtheta = sum_k (B_k / B) dL_k/dtheta          (the batch gradient, up to float rounding)
@@ -83,7 +83,8 @@ class DataParallel:
             raise TypeError(f"net must be a Sequential, got {type(net).__name__}")
         self.net = net
         self.shards = check_int(shards, "shards", low=1)
-        self._replicas = [_replica(net) for _ in range(self.shards)] if self.shards > 1 else []
+        # shard 0 runs on the network itself: its grads are where the others are added
+        self._replicas = [net] + [_replica(net) for _ in range(self.shards - 1)]
         self._pool = ThreadPoolExecutor(self.shards - 1) if self.shards > 1 else None
 
     def close(self):
@@ -155,10 +156,9 @@ class DataParallel:
             raise error
         for i, layer in enumerate(self.net.layers):                    # sum in shard order
             for name in layer.params:
-                g = self._replicas[0].layers[i].grads[name].copy()
+                g = layer.grads[name]          # shard 0's, written afresh by its backward pass
                 for rep in self._replicas[1:]:
                     g += rep.layers[i].grads[name]
-                layer.grads[name] = g
         loss = sum(((b - a) / B) * r[0] for (a, b), r in zip(bounds, results))
         y = np.concatenate([r[1] for r in results], axis=1)
         return float(loss), y
