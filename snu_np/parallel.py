@@ -117,10 +117,12 @@ class DataParallel:
         """Forward, loss and backward of the whole batch; fills ``net``'s grads with dL/dtheta.
 
         x : (T, B, n_in) input; target : (B,) labels or (B, n_out) targets (batch on axis 0).
-        Returns ``(loss, y)``: the batch's mean loss and the output (T, B, n_out). The input
+        Returns ``(loss, y)``: the batch's mean loss and the output (T, B, n_out). A batch smaller
+        than ``shards`` is cut into B shards of one example. The input
         gradient is not computed (training never reads it). Raises FloatingPointError if a shard's
         loss or dL/dy is not finite; every shard has finished before anything is raised."""
-        if self.shards == 1:
+        B = x.shape[1] if isinstance(x, np.ndarray) and x.ndim == 3 else None
+        if self.shards == 1 or B == 1:     # nothing to cut (a last batch of one example, say)
             y = self.net.forward(x)
             loss, dy = loss_fn(y, target, **loss_kw)
             if not np.isfinite(loss):
@@ -133,10 +135,9 @@ class DataParallel:
             raise ValueError(f"x must be an array of shape (T, B, n_in), got "
                              f"{getattr(x, 'shape', type(x).__name__)}")
         target = np.asarray(target)
-        B = x.shape[1]
         if target.ndim == 0 or target.shape[0] != B:
             raise ValueError(f"target must have the batch size {B} on its first axis, got shape {target.shape}")
-        bounds = shard_bounds(B, self.shards)
+        bounds = shard_bounds(B, min(self.shards, B))   # a small last batch: fewer, smaller shards
         if self._pool is None:
             raise RuntimeError("this DataParallel was closed")
         jobs = [(k, x[:, a:b], target[a:b], loss_fn, loss_kw, (b - a) / B)
