@@ -118,9 +118,9 @@ class DataParallel:
 
         x : (T, B, n_in) input; target : (B,) labels or (B, n_out) targets (batch on axis 0).
         Returns ``(loss, y)``: the batch's mean loss and the output (T, B, n_out). A batch smaller
-        than ``shards`` is cut into B shards of one example. The input
-        gradient is not computed (training never reads it). Raises FloatingPointError if a shard's
-        loss or dL/dy is not finite; every shard has finished before anything is raised."""
+        than ``shards`` is cut into B shards of one example. The input gradient is not computed
+        (training never reads it). Raises FloatingPointError if a shard's loss or dL/dy is not
+        finite; every shard has finished before anything is raised."""
         B = x.shape[1] if isinstance(x, np.ndarray) and x.ndim == 3 else None
         if self.shards == 1 or B == 1:     # nothing to cut (a last batch of one example, say)
             y = self.net.forward(x)
@@ -158,7 +158,7 @@ class DataParallel:
         for i, layer in enumerate(self.net.layers):                    # sum in shard order
             for name in layer.params:
                 g = layer.grads[name]          # shard 0's, written afresh by its backward pass
-                for rep in self._replicas[1:]:
+                for rep in self._replicas[1:len(bounds)]:     # only the shards of this batch
                     g += rep.layers[i].grads[name]
         loss = sum(((b - a) / B) * r[0] for (a, b), r in zip(bounds, results))
         y = np.concatenate([r[1] for r in results], axis=1)

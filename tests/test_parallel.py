@@ -99,7 +99,8 @@ def test_batches_smaller_than_the_shards(B):
     loss, dy = window_mse(a.forward(x), labels)
     a.backward(dy, need_dx=False)
     with DataParallel(b, 3) as dp:
-        got, y = dp.loss_and_grads(x, labels, window_mse)
+        dp.loss_and_grads(*_data(B=11, seed=1), window_mse)    # every replica holds gradients now
+        got, y = dp.loss_and_grads(x, labels, window_mse)       # ... which must not leak into these
     assert got == pytest.approx(loss, rel=1e-12) and y.shape == (6, B, 4)
     for k, g in _grads(a).items():
         np.testing.assert_allclose(_grads(b)[k], g, rtol=1e-10, atol=1e-14, err_msg=k)
