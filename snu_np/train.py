@@ -159,10 +159,12 @@ def machine_info():
 
 
 def _finite_or_raise(value, what, epoch, step, n_steps):
+    """Raise FloatingPointError naming the epoch and step if ``value`` is not finite; ``what`` says
+    what was found."""
     if not math.isfinite(value):
         raise FloatingPointError(
-            f"training diverged at epoch {epoch + 1}, batch step {step + 1}/{n_steps}: {what} is not finite ({value}); "
-            f"try a smaller learning rate (--lr) or gradient clipping (--clip)")
+            f"training diverged at epoch {epoch + 1}, batch step {step + 1}/{n_steps}: {what}; "
+            f"try a smaller learning rate (--lr) or gradient clipping (--clip)") from None
 
 
 def _better(task, new, old):
@@ -321,8 +323,11 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
 # --------------------------------------------------------------------------------------------------
 # the loop
 # --------------------------------------------------------------------------------------------------
-def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp=None):
-    """One pass over the training set; returns {"loss", metric, "time", "samples_per_s"}."""
+def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp):
+    """One pass over the training set; returns {"loss", metric, "time", "samples_per_s"}.
+
+    ``dp``: the :class:`~snu_np.parallel.DataParallel` of ``net`` that runs a classification batch's
+    forward pass, loss and backward pass (in one piece, or in ``cfg["shards"]`` threads)."""
     from .functional.losses import accuracy
     train = data["train"]
     n = _n_examples(task, train)
@@ -343,17 +348,10 @@ def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp=None):
                 x = encode_images(task, images[idx], derive_seed(cfg["seed"], epoch, k), dtype, cfg["T"])
                 target = np.asarray(labels[idx]).astype(np.int64)
                 w = len(idx)
-                if dp is not None:                    # forward, loss and backward, shard by shard
-                    try:
-                        loss, y = dp.loss_and_grads(x, target, loss_fn, window=cfg["window"])
-                    except FloatingPointError as err:
-                        raise FloatingPointError(
-                            f"training diverged at epoch {epoch + 1}, batch step {k + 1}/{n_steps}: {err}; "
-                            f"try a smaller learning rate (--lr) or gradient clipping (--clip)") from None
-                    dy = None
-                else:
-                    y = net.forward(x)
-                    loss, dy = loss_fn(y, target, window=cfg["window"])
+                try:                                  # forward, loss, NaN/inf checks, backward
+                    loss, y = dp.loss_and_grads(x, target, loss_fn, window=cfg["window"])
+                except FloatingPointError as err:
+                    _finite_or_raise(float("nan"), err, epoch, k, n_steps)
             else:
                 seqs = [train[i] for i in idx if len(train[i]) > 1]
                 if not seqs:
@@ -361,12 +359,11 @@ def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp=None):
                 x, target, mask, w = _music_batch(seqs, dtype)
                 y = net.forward(x)
                 loss, dy = loss_fn(y, target, mask)
-            loss = float(loss)
-            if dy is not None:
-                _finite_or_raise(loss, "the loss", epoch, k, n_steps)
+                _finite_or_raise(float(loss), f"the loss is not finite ({float(loss)})", epoch, k, n_steps)
                 if not all_finite(dy):
-                    _finite_or_raise(float("nan"), "the loss gradient dy (NaN or inf)", epoch, k, n_steps)
+                    _finite_or_raise(float("nan"), "the loss gradient dy contains NaN or inf", epoch, k, n_steps)
                 net.backward(dy, need_dx=False)       # nobody reads the input's gradient
+            loss = float(loss)
             if cfg["clip"] is not None:
                 from .optim import clip_grad_norm
                 clip_grad_norm(net, cfg["clip"])
@@ -475,10 +472,8 @@ def _train_one(cfg, custom_loss, data, resume, log):
         raise ValueError("resume=True needs out_dir (where last.npz/last.json are)")
     t_start = time.perf_counter()
     bar = _progress_factory(cfg["progress"], cfg["epochs"])
-    dp = None
-    if cfg.get("shards", 1) > 1:
-        from .parallel import DataParallel
-        dp = DataParallel(net, cfg["shards"])
+    from .parallel import DataParallel
+    dp = DataParallel(net, cfg.get("shards", 1))      # shards = 1: the plain step, no threads
     has_valid = _n_examples(task, data["valid"]) > 0
     while state["epoch"] < cfg["epochs"] and not state["stopped_early"]:
         e = state["epoch"]
@@ -486,8 +481,7 @@ def _train_one(cfg, custom_loss, data, resume, log):
         try:
             tr = _train_epoch(net, opt, task, data, cfg, e, loss_fn, bar, dp)
         except BaseException:
-            if dp is not None:
-                dp.close()
+            dp.close()
             raise
         row = {"epoch": e + 1, "lr": opt.lr, "train_loss": tr["loss"], f"train_{task.metric}": tr[task.metric],
                "train_time": tr["time"], "train_samples": tr["samples"], "samples_per_s": tr["samples_per_s"]}
@@ -529,8 +523,7 @@ def _train_one(cfg, custom_loss, data, resume, log):
             atomic_write_json(out / "results.json", _results(cfg, state, net.n_params, wall, False))
         if state["stopped_early"]:
             log(f"early stop: no validation improvement for {cfg['patience']} epochs")
-    if dp is not None:
-        dp.close()
+    dp.close()
     wall = prior_wall + time.perf_counter() - t_start
     res = _results(cfg, state, net.n_params, wall, True)
     if out is not None:

@@ -214,6 +214,18 @@ def test_nan_or_inf_stops_training_naming_the_step(demo_data, fail_at, how, matc
         train("demo", epochs=2, loss=_failing_loss(fail_at, how), data=demo_data, **TINY)
 
 
+@pytest.mark.parametrize("task", ["demo", "synthetic-music"])
+def test_nan_loss_stops_training_with_shards_and_music(demo_data, task):
+    def nan_loss(y, target, *args, **kw):
+        return float("nan"), np.zeros_like(y)
+    kw = (dict(data=demo_data, shards=2, **TINY) if task == "demo"
+          else dict(layers=(12,), progress=False, verbose=False))
+    match = (r"epoch 1, batch step 1/4: the loss of shard [01] is not finite \(nan\)" if task == "demo"
+             else r"epoch 1, batch step 1/\d+: the loss is not finite \(nan\)")
+    with pytest.raises(FloatingPointError, match=match):
+        train(task, epochs=1, loss=nan_loss, **kw)
+
+
 def test_ssnu_trains_on_demo(demo_data):
     res = train("demo", model="ssnu", epochs=3, data=demo_data, **dict(TINY, lr=1e-2))
     assert res["test"]["accuracy"] > 0.25
