@@ -10,12 +10,12 @@ per step instead of 20.9.
 
 Shard 0 runs on the network itself, every other shard on a *replica*: a shallow copy of every layer
 that shares the parameter arrays (``params`` is the same dict) but keeps its own ``cache`` and ``grads``. For a loss
-that is a mean over the batch, L = sum_k (B_k / B) L_k, so
+that is a mean over the batch, L = sum_k (B_k / B) L_k, so ::
 
     dL/dtheta = sum_k (B_k / B) dL_k/dtheta          (the batch gradient, up to float rounding)
 
 which is what :meth:`DataParallel.loss_and_grads` leaves in the network's ``grads``, summed in shard
-order: the result does not depend on which thread finishes first.
+order: the result does not depend on which thread finishes first. ::
 
     dp = DataParallel(net, shards=2)
     set_blas_threads(1)               # one BLAS thread per shard (snu_np.train.set_blas_threads)
@@ -67,15 +67,15 @@ def _replica(net):
 class DataParallel:
     """Run a network's forward and backward pass on ``shards`` pieces of the batch at once.
 
+    Works for losses that are means over the batch axis (``window_mse``, ``softmax_cross_entropy``),
+    called as ``loss_fn(y, target, window=...)`` and returning ``(loss, dy)``.
+
     Parameters
     ----------
     net : Sequential
         The network; its ``grads`` receive the batch gradient, its parameters are shared, not copied.
     shards : int >= 1
         Number of pieces (and threads). 1 runs the plain serial step, in the calling thread.
-
-    Works for losses that are means over the batch axis (``window_mse``, ``softmax_cross_entropy``);
-    ``loss_fn(y, target, **loss_kw) -> (loss, dy)``.
     """
 
     def __init__(self, net, shards=2):
