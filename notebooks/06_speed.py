@@ -427,3 +427,8 @@ print(f"forward + backward, 784-256-256-10, B={B_dp}: kernels on one core + 2 BL
 #    music workload? (On a busy machine it may even hurt: see the docstring of `set_blas_threads`.)
 #    With PyTorch installed, compare one quick row: `snu_np.bench.run_one("torch", "mnist-ff-b32",
 #    quick=True)` against the same call with `"numba"`.
+# 5. **Shards.** Time `DataParallel(net_dp, shards)` for 1, 2 and 4 shards (one BLAS thread) on the
+#    784-256-256-10 net at batch 128 and at batch 32. Why do 4 shards not beat 2 on two cores, and why
+#    does batch 32 gain little? *Hint:* what does one shard of 8 examples leave for BLAS to do, and
+#    what does every shard pay whatever its size (its input copy, the Python calls, the wait for the
+#    slowest)?
