@@ -16,6 +16,7 @@ import numpy as np
 
 from snu_np import Adam, softmax_cross_entropy, window_mse
 from snu_np.data import jitter_encode, load_mnist
+from snu_np.parallel import forward_backward
 from snu_np.tasks import build_model
 from snu_np.train import set_blas_threads
 
@@ -55,10 +56,9 @@ VARIANTS = {
 
 
 def run(name, Xtr, ytr, xte, yte, epochs=3, lr=3e-3, loss=window_mse, hb=None, colc=None, model='ssnu', **kw):
+    if hb is not None:                 # the hidden layers' initial bias: b = -threshold
+        kw['threshold'] = -hb
     net = build_model('jittered-mnist', model, (256, 256), seed=0, center_inputs=colc, **kw)
-    if hb is not None:
-        for layer in net.layers[:-1]:
-            layer.params['b'][:] = hb
     opt = Adam(net, lr=lr)
     rng = np.random.default_rng(0)
     t0 = time.time()
@@ -66,8 +66,7 @@ def run(name, Xtr, ytr, xte, yte, epochs=3, lr=3e-3, loss=window_mse, hb=None, c
         perm = rng.permutation(len(Xtr))
         for k in range(0, len(Xtr), 128):
             idx = perm[k:k + 128]
-            _, dy = loss(net.forward(jitter_encode(Xtr[idx], seed=rng)), ytr[idx].astype(np.int64))
-            net.backward(dy, need_dx=False)
+            forward_backward(net, jitter_encode(Xtr[idx], seed=rng), ytr[idx].astype(np.int64), loss)
             opt.step()
         opt.lr *= 0.9
         acc = np.mean([np.mean(net.forward(xte[:, k:k + 500]).mean(0).argmax(1) == yte[k:k + 500])

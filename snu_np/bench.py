@@ -55,6 +55,7 @@ def _snu_np_step(workload, backend, dtype, seed=0, shards=1):
     import snu_np
     from snu_np import SNU, Adam, Dense, Sequential
     from snu_np.functional.losses import bernoulli_nll, window_mse
+    from snu_np.parallel import DataParallel
     snu_np.set_backend(backend)
     kind, sizes, T, B, rec = workload
     rng = np.random.default_rng(seed)
@@ -69,19 +70,10 @@ def _snu_np_step(workload, backend, dtype, seed=0, shards=1):
         x, target = roll[:-1], roll[1:]
         loss_fn = bernoulli_nll
     opt = Adam(net, lr=1e-3)
-    if shards > 1:
-        from snu_np.parallel import DataParallel
-        dp = DataParallel(net, shards)
-
-        def step():
-            loss, _ = dp.loss_and_grads(x, target, loss_fn)
-            opt.step()
-            return loss
-        return step
+    dp = DataParallel(net, shards)          # the training loop's step: one piece, or shards in threads
 
     def step():
-        loss, dy = loss_fn(net.forward(x), target)
-        net.backward(dy, need_dx=False)
+        loss, _ = dp.loss_and_grads(x, target, loss_fn)
         opt.step()
         return loss
 
@@ -215,7 +207,7 @@ def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=Fals
     def build(w):
         if impl == "torch":
             return _torch_step(w, dtype, threads)
-        return _snu_np_step(w, "numba" if impl in FAST else impl, dtype, shards=min(shards, w[3]))
+        return _snu_np_step(w, "numba" if impl in FAST else impl, dtype, shards=shards)
     warm = build(tiny)
     warm()
     base = _rss_mb()

@@ -25,13 +25,34 @@ order: the result does not depend on which thread finishes first. ::
 from __future__ import annotations
 
 import copy
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ._validate import all_finite, check_int
 
-__all__ = ["DataParallel", "shard_bounds"]
+__all__ = ["DataParallel", "forward_backward", "shard_bounds"]
+
+
+def forward_backward(net, x, target, loss_fn, *loss_args, scale=1.0, where="", **loss_kw):
+    """One training pass: ``y = net.forward(x)``, ``loss, dy = loss_fn(y, target, *loss_args,
+    **loss_kw)``, then ``net.backward(scale * dy)`` without the input gradient (training never reads
+    it). Returns ``(loss, y)``.
+
+    Raises FloatingPointError, before the backward pass, if the loss or dL/dy is not finite
+    (``where`` is added to the message, e.g. " of shard 1")."""
+    y = net.forward(x)
+    loss, dy = loss_fn(y, target, *loss_args, **loss_kw)
+    loss = float(loss)
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss{where} is not finite ({loss})")
+    if not all_finite(dy):
+        raise FloatingPointError(f"the loss gradient dy{where} contains NaN or inf")
+    if scale != 1.0:
+        dy *= dy.dtype.type(scale)                                     # dL/dy_k = (B_k / B) dL_k/dy_k
+    net.backward(dy, need_dx=False)
+    return loss, y
 
 
 def shard_bounds(B, shards):
@@ -100,18 +121,10 @@ class DataParallel:
         self.close()
 
     def _run_shard(self, k, x, target, loss_fn, loss_kw, weight):
-        rep = self._replicas[k]
         # a contiguous copy, made in this shard's thread: a strided half-batch would defeat BLAS
         # and the kernels' loops
-        y = rep.forward(np.ascontiguousarray(x))
-        loss, dy = loss_fn(y, target, **loss_kw)
-        if not np.isfinite(loss):
-            raise FloatingPointError(f"the loss of shard {k} is not finite ({loss})")
-        if not all_finite(dy):
-            raise FloatingPointError(f"the loss gradient dy of shard {k} contains NaN or inf")
-        dy *= dy.dtype.type(weight)                                    # dL/dy_k = (B_k / B) dL_k/dy_k
-        rep.backward(dy, need_dx=False)
-        return float(loss), y
+        return forward_backward(self._replicas[k], np.ascontiguousarray(x), target, loss_fn,
+                                scale=weight, where=f" of shard {k}", **loss_kw)
 
     def loss_and_grads(self, x, target, loss_fn, **loss_kw):
         """Forward, loss and backward of the whole batch; fills ``net``'s grads with dL/dtheta.
@@ -123,14 +136,7 @@ class DataParallel:
         finite; every shard has finished before anything is raised."""
         B = x.shape[1] if isinstance(x, np.ndarray) and x.ndim == 3 else None
         if self.shards == 1 or B == 1:     # nothing to cut (a last batch of one example, say)
-            y = self.net.forward(x)
-            loss, dy = loss_fn(y, target, **loss_kw)
-            if not np.isfinite(loss):
-                raise FloatingPointError(f"the loss is not finite ({loss})")
-            if not all_finite(dy):
-                raise FloatingPointError("the loss gradient dy contains NaN or inf")
-            self.net.backward(dy, need_dx=False)
-            return float(loss), y
+            return forward_backward(self.net, x, target, loss_fn, **loss_kw)
         if not isinstance(x, np.ndarray) or x.ndim != 3:
             raise ValueError(f"x must be an array of shape (T, B, n_in), got "
                              f"{getattr(x, 'shape', type(x).__name__)}")

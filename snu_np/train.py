@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import all_finite, check_choice, check_float_dtype, check_int, check_real
+from ._validate import check_choice, check_float_dtype, check_int, check_real
 from .tasks import MODELS, TASKS, build_model, encode_images, get_task, load_task_data, parse_layers
 from .surrogates import SURROGATES
 
@@ -158,13 +158,11 @@ def machine_info():
             "snu_np": __version__, "backend": get_backend(), "blas_threads": _blas_threads()}
 
 
-def _finite_or_raise(value, what, epoch, step, n_steps):
-    """Raise FloatingPointError naming the epoch and step if ``value`` is not finite; ``what`` says
-    what was found."""
-    if not math.isfinite(value):
-        raise FloatingPointError(
-            f"training diverged at epoch {epoch + 1}, batch step {step + 1}/{n_steps}: {what}; "
-            f"try a smaller learning rate (--lr) or gradient clipping (--clip)") from None
+def _diverged(what, epoch, step, n_steps):
+    """The FloatingPointError that stops training: ``what`` was found at this epoch and step."""
+    return FloatingPointError(
+        f"training diverged at epoch {epoch + 1}, batch step {step + 1}/{n_steps}: {what}; "
+        f"try a smaller learning rate (--lr) or gradient clipping (--clip)")
 
 
 def _better(task, new, old):
@@ -329,6 +327,7 @@ def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp):
     ``dp``: the :class:`~snu_np.parallel.DataParallel` of ``net`` that runs a classification batch's
     forward pass, loss and backward pass (in one piece, or in ``cfg["shards"]`` threads)."""
     from .functional.losses import accuracy
+    from .parallel import forward_backward
     train = data["train"]
     n = _n_examples(task, train)
     bs = cfg["batch_size"]
@@ -343,36 +342,25 @@ def _train_epoch(net, opt, task, data, cfg, epoch, loss_fn, log_bar, dp):
     try:
         for k in range(n_steps):
             idx = np.sort(perm[k * bs:(k + 1) * bs]) if task.kind == "classification" else perm[k * bs:(k + 1) * bs]
-            if task.kind == "classification":
-                images, labels = train
-                x = encode_images(task, images[idx], derive_seed(cfg["seed"], epoch, k), dtype, cfg["T"])
-                target = np.asarray(labels[idx]).astype(np.int64)
-                w = len(idx)
-                try:                                  # forward, loss, NaN/inf checks, backward
+            try:                                      # forward, loss, NaN/inf checks, backward, update
+                if task.kind == "classification":
+                    images, labels = train
+                    x = encode_images(task, images[idx], derive_seed(cfg["seed"], epoch, k), dtype, cfg["T"])
+                    target = np.asarray(labels[idx]).astype(np.int64)
+                    w = len(idx)
                     loss, y = dp.loss_and_grads(x, target, loss_fn, window=cfg["window"])
-                except FloatingPointError as err:
-                    _finite_or_raise(float("nan"), err, epoch, k, n_steps)
-            else:
-                seqs = [train[i] for i in idx if len(train[i]) > 1]
-                if not seqs:
-                    continue
-                x, target, mask, w = _music_batch(seqs, dtype)
-                y = net.forward(x)
-                loss, dy = loss_fn(y, target, mask)
-                _finite_or_raise(float(loss), f"the loss is not finite ({float(loss)})", epoch, k, n_steps)
-                if not all_finite(dy):
-                    _finite_or_raise(float("nan"), "the loss gradient dy contains NaN or inf", epoch, k, n_steps)
-                net.backward(dy, need_dx=False)       # nobody reads the input's gradient
-            loss = float(loss)
-            if cfg["clip"] is not None:
-                from .optim import clip_grad_norm
-                clip_grad_norm(net, cfg["clip"])
-            try:
+                else:
+                    seqs = [train[i] for i in idx if len(train[i]) > 1]
+                    if not seqs:
+                        continue
+                    x, target, mask, w = _music_batch(seqs, dtype)
+                    loss, y = forward_backward(net, x, target, loss_fn, mask)
+                if cfg["clip"] is not None:
+                    from .optim import clip_grad_norm
+                    clip_grad_norm(net, cfg["clip"])
                 opt.step()                            # checks every gradient before any update
             except FloatingPointError as err:
-                raise FloatingPointError(
-                    f"training diverged at epoch {epoch + 1}, batch step {k + 1}/{n_steps}: {err}; try a "
-                    f"smaller learning rate (--lr) or gradient clipping (--clip)") from None
+                raise _diverged(err, epoch, k, n_steps) from None
             tot_loss += loss * w
             tot_w += w
             if task.kind == "classification":
