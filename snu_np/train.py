@@ -463,55 +463,55 @@ def _train_one(cfg, custom_loss, data, resume, log):
     from .parallel import DataParallel
     dp = DataParallel(net, cfg.get("shards", 1))      # shards = 1: the plain step, no threads
     has_valid = _n_examples(task, data["valid"]) > 0
-    while state["epoch"] < cfg["epochs"] and not state["stopped_early"]:
-        e = state["epoch"]
-        opt.lr = cfg["lr"] * cfg["lr_decay"] ** e
-        try:
+    try:                                              # the worker threads end with the run, however it ends
+        while state["epoch"] < cfg["epochs"] and not state["stopped_early"]:
+            e = state["epoch"]
+            opt.lr = cfg["lr"] * cfg["lr_decay"] ** e
             tr = _train_epoch(net, opt, task, data, cfg, e, loss_fn, bar, dp)
-        except BaseException:
-            dp.close()
-            raise
-        row = {"epoch": e + 1, "lr": opt.lr, "train_loss": tr["loss"], f"train_{task.metric}": tr[task.metric],
-               "train_time": tr["time"], "train_samples": tr["samples"], "samples_per_s": tr["samples_per_s"]}
-        t_eval = time.perf_counter()
-        if has_valid:
-            va = evaluate(net, task, data["valid"], cfg, "valid", loss_fn=loss_fn)
-            row.update(val_loss=va["loss"], **{f"val_{task.metric}": va[task.metric]})
-            score = va[task.metric]
-        else:                       # no validation set: the last epoch is the best
-            va, score = None, None
-        improved = (not has_valid) or _better(task, score, None if state["best"] is None else state["best"]["score"])
-        if improved:
-            te = evaluate(net, task, data["test"], cfg, "test", loss_fn=loss_fn)
-            row.update(test_loss=te["loss"], **{f"test_{task.metric}": te[task.metric]})
-            state["best"] = {"epoch": e + 1, "score": score, "valid": va, "test": te}
-            state["bad_epochs"] = 0
-        else:
-            state["bad_epochs"] += 1
-        row["eval_time"] = time.perf_counter() - t_eval
-        state["history"].append(row)
-        state["epoch"] = e + 1
-        if cfg["patience"] is not None and has_valid and state["bad_epochs"] >= cfg["patience"]:
-            state["stopped_early"] = True
-        msg = (f"epoch {e + 1}/{cfg['epochs']}  train loss {tr['loss']:.4f} {task.metric} "
-               f"{_fmt_metric(task, tr[task.metric])}")
-        if has_valid:
-            msg += f" | val {task.metric} {_fmt_metric(task, score)}"
-        if improved:
-            msg += f" | test {task.metric} {_fmt_metric(task, state['best']['test'][task.metric])} *"
-        msg += f" | {tr['time']:.1f} s, {tr['samples_per_s']:.0f} samples/s"
-        log(msg)
-        wall = prior_wall + time.perf_counter() - t_start
-        if out is not None:
-            extra = {"state": state, "wall_time_s": wall}
+            row = {"epoch": e + 1, "lr": opt.lr, "train_loss": tr["loss"],
+                   f"train_{task.metric}": tr[task.metric], "train_time": tr["time"],
+                   "train_samples": tr["samples"], "samples_per_s": tr["samples_per_s"]}
+            t_eval = time.perf_counter()
+            if has_valid:
+                va = evaluate(net, task, data["valid"], cfg, "valid", loss_fn=loss_fn)
+                row.update(val_loss=va["loss"], **{f"val_{task.metric}": va[task.metric]})
+                score = va[task.metric]
+            else:                       # no validation set: the last epoch is the best
+                va, score = None, None
+            best = None if state["best"] is None else state["best"]["score"]
+            improved = (not has_valid) or _better(task, score, best)
             if improved:
-                save_checkpoint(out / "best", net, None, cfg, {"epoch": e + 1, "valid": va,
-                                                               "test": state["best"]["test"]})
-            save_checkpoint(out / "last", net, opt, cfg, extra)
-            atomic_write_json(out / "results.json", _results(cfg, state, net.n_params, wall, False))
-        if state["stopped_early"]:
-            log(f"early stop: no validation improvement for {cfg['patience']} epochs")
-    dp.close()
+                te = evaluate(net, task, data["test"], cfg, "test", loss_fn=loss_fn)
+                row.update(test_loss=te["loss"], **{f"test_{task.metric}": te[task.metric]})
+                state["best"] = {"epoch": e + 1, "score": score, "valid": va, "test": te}
+                state["bad_epochs"] = 0
+            else:
+                state["bad_epochs"] += 1
+            row["eval_time"] = time.perf_counter() - t_eval
+            state["history"].append(row)
+            state["epoch"] = e + 1
+            if cfg["patience"] is not None and has_valid and state["bad_epochs"] >= cfg["patience"]:
+                state["stopped_early"] = True
+            msg = (f"epoch {e + 1}/{cfg['epochs']}  train loss {tr['loss']:.4f} {task.metric} "
+                   f"{_fmt_metric(task, tr[task.metric])}")
+            if has_valid:
+                msg += f" | val {task.metric} {_fmt_metric(task, score)}"
+            if improved:
+                msg += f" | test {task.metric} {_fmt_metric(task, state['best']['test'][task.metric])} *"
+            msg += f" | {tr['time']:.1f} s, {tr['samples_per_s']:.0f} samples/s"
+            log(msg)
+            wall = prior_wall + time.perf_counter() - t_start
+            if out is not None:
+                extra = {"state": state, "wall_time_s": wall}
+                if improved:
+                    save_checkpoint(out / "best", net, None, cfg, {"epoch": e + 1, "valid": va,
+                                                                   "test": state["best"]["test"]})
+                save_checkpoint(out / "last", net, opt, cfg, extra)
+                atomic_write_json(out / "results.json", _results(cfg, state, net.n_params, wall, False))
+            if state["stopped_early"]:
+                log(f"early stop: no validation improvement for {cfg['patience']} epochs")
+    finally:
+        dp.close()
     wall = prior_wall + time.perf_counter() - t_start
     res = _results(cfg, state, net.n_params, wall, True)
     if out is not None:

@@ -162,3 +162,23 @@ def test_train_with_shards(tmp_path):
         train("jsb", shards=2, epochs=1, data={"train": [], "valid": [], "test": []}, verbose=False)
     with pytest.raises(ValueError, match="more than batch_size"):
         train("demo", shards=64, **kw)
+
+
+def test_train_closes_its_shard_threads_when_a_run_fails(monkeypatch):
+    # a failure outside the training pass (here: the evaluation) must not leave worker threads behind
+    import threading
+
+    import snu_np.train as T
+    closed = []
+    orig_close = DataParallel.close
+    monkeypatch.setattr(DataParallel, "close", lambda self: (closed.append(self.shards), orig_close(self)))
+
+    def broken_evaluate(*args, **kwargs):
+        raise OSError("disk gone")
+    monkeypatch.setattr(T, "evaluate", broken_evaluate)
+    before = threading.active_count()
+    with pytest.raises(OSError, match="disk gone"):
+        train("demo", layers=(16,), batch_size=50, limit_train=100, limit_test=50, progress=False,
+              verbose=False, epochs=1, shards=2)
+    assert closed == [2]
+    assert threading.active_count() <= before
