@@ -186,6 +186,9 @@ def _add_train(p):
     p.add_argument("--clip", type=float, default=None, help="clip the global gradient norm")
     p.add_argument("--weight-decay", type=float, default=0.0,
                    help="decoupled weight decay of the weight matrices (default 0)")
+    p.add_argument("--ema", type=float, default=None, metavar="BETA",
+                   help="score and save a moving average of the weights, beta in (0, 1) (e.g. 0.999; "
+                        "default: the weights as they are)")
     p.add_argument("--loss", default=None, choices=("mse", "ce", "bernoulli_nll"))
     p.add_argument("--window", default=None, help="classification loss window a,b (steps)")
     p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
@@ -237,7 +240,7 @@ def run_train(args):
                 center_inputs={"auto": None, "on": True, "off": False}[args.center_inputs],
                 threshold=args.threshold, surrogate=args.surrogate, surrogate_scale=args.surrogate_scale,
                 detach_reset=args.detach_reset, weight_decay=args.weight_decay,
-                h_scale=args.h_scale, val_size=args.val_size, shards=args.shards)
+                h_scale=args.h_scale, val_size=args.val_size, shards=args.shards, ema=args.ema)
     metric = res["metric"]
     fmt = (lambda v: f"{100 * v:.2f}%") if metric == "accuracy" else (lambda v: f"{v:.4f}")
     if "runs" in res:

@@ -119,8 +119,8 @@ def _optimizer_info(optimizer):
     """Name and hyper-parameters of an optimiser, enough to rebuild it (see ``make_optimizer``)."""
     name = type(optimizer).__name__.lower()
     hyper = {}
-    for k in ("lr", "momentum", "beta1", "beta2", "eps"):
-        if hasattr(optimizer, k):
+    for k in ("lr", "momentum", "beta1", "beta2", "eps", "weight_decay", "ema"):
+        if getattr(optimizer, k, None) is not None:
             hyper[k] = float(getattr(optimizer, k))
     return {"name": name, "hyper": hyper}
 

@@ -7,6 +7,7 @@ state in ``state_dict()`` so that a resumed run continues exactly.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -31,14 +32,27 @@ class Optimizer(ABC):
     dimensions, not biases, thresholds or decays) by ``p <- (1 - lr * lambda) p`` before the
     optimiser's own step: decoupled weight decay (Loshchilov & Hutter 2019; for plain SGD the same
     as an L2 penalty ``lambda / 2 * sum(p**2)`` in the loss).
+
+    ``ema`` (beta in (0, 1), or None) keeps an exponential moving average of every parameter over
+    the updates (Polyak averaging; Keras optimisers call it ``use_ema``), :eq:`ema`::
+
+        m_t = beta m_{t-1} + (1 - beta) p_t,    p_avg = m_t / (1 - beta^t)
+
+    The division removes the pull towards m_0 = 0, as Adam's bias correction does, so ``p_avg`` is
+    a weighted mean of the iterates p_1 ... p_t with weights proportional to beta^(t - k): it
+    remembers about 1 / (1 - beta) updates. The average is kept in float64. Training never uses it;
+    :meth:`averaged` swaps it in, e.g. for evaluation.
     """
 
-    def __init__(self, model, lr, weight_decay=0.0):
+    def __init__(self, model, lr, weight_decay=0.0, ema=None):
         if not hasattr(model, "parameters"):
             raise TypeError("model must have a parameters() method (e.g. a Sequential)")
         self.model = model
         self.lr = check_real(lr, "lr", low=0.0, low_open=True)
         self.weight_decay = check_real(weight_decay, "weight_decay", low=0.0)
+        self.ema = None if ema is None else check_real(ema, "ema", 0.0, 1.0, low_open=True, high_open=True)
+        self.avg = None if ema is None else {name: np.zeros(p.shape, np.float64)
+                                             for name, p, _ in model.parameters()}
         self.t = 0
 
     def step(self):
@@ -56,15 +70,56 @@ class Optimizer(ABC):
             self._update(name, p, g)
         if hasattr(self.model, "constrain"):
             self.model.constrain()
+        if self.ema is not None:
+            for name, p, _ in params:                 # m_t = beta m_{t-1} + (1 - beta) p_t   (eq. ema)
+                m = self.avg[name]
+                m *= self.ema
+                m += (1.0 - self.ema) * p
+
+    def average(self, name):
+        """The bias-corrected moving average of parameter ``name`` (float64), :eq:`ema`."""
+        if self.ema is None:
+            raise ValueError("this optimiser keeps no average (it was made with ema=None)")
+        if self.t == 0:
+            raise ValueError("no update yet, so there is no average")
+        return self.avg[name] / (1.0 - self.ema ** self.t)
+
+    @contextmanager
+    def averaged(self):
+        """``with opt.averaged(): ...`` runs the block with the averaged parameters in the model and
+        puts the live ones back afterwards, however the block ends. Without ``ema``, or before the
+        first update, the block sees the live parameters."""
+        if self.ema is None or self.t == 0:
+            yield self.model
+            return
+        params = list(self.model.parameters())
+        live = {name: p.copy() for name, p, _ in params}
+        try:
+            for name, p, _ in params:
+                p[...] = self.average(name)
+            yield self.model
+        finally:
+            for name, p, _ in params:
+                p[...] = live[name]
 
     @abstractmethod
     def _update(self, name, p, g):
         """Update parameter ``p`` in place from its gradient ``g``."""
 
     def state_dict(self):
-        return {"t": np.array(self.t), "lr": np.array(self.lr)}
+        d = {"t": np.array(self.t), "lr": np.array(self.lr)}
+        if self.ema is not None:
+            d.update({f"avg/{k}": a for k, a in self.avg.items()})
+        return d
 
     def load_state_dict(self, state):
+        if self.ema is not None:
+            missing = [k for k in self.avg if f"avg/{k}" not in state]
+            if missing:
+                raise KeyError(f"the saved optimiser state has no moving average of {', '.join(missing)} "
+                               f"(was it saved without ema?)")
+            for k in self.avg:
+                self.avg[k][...] = state[f"avg/{k}"]
         self.t = int(state["t"])
         self.lr = float(state["lr"])
 
@@ -72,8 +127,8 @@ class Optimizer(ABC):
 class SGD(Optimizer):
     """SGD with (optional) momentum: v = mu v - lr g;  p += v."""
 
-    def __init__(self, model, lr=0.01, momentum=0.0, weight_decay=0.0):
-        super().__init__(model, lr, weight_decay)
+    def __init__(self, model, lr=0.01, momentum=0.0, weight_decay=0.0, ema=None):
+        super().__init__(model, lr, weight_decay, ema)
         self.momentum = check_real(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
 
@@ -97,8 +152,8 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction."""
 
-    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0):
-        super().__init__(model, lr, weight_decay)
+    def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, ema=None):
+        super().__init__(model, lr, weight_decay, ema)
         self.beta1 = check_real(beta1, "beta1", 0.0, 1.0, high_open=True)
         self.beta2 = check_real(beta2, "beta2", 0.0, 1.0, high_open=True)
         self.eps = check_real(eps, "eps", low=0.0, low_open=True)

@@ -19,6 +19,7 @@ What happens, epoch by epoch (``e`` counts from 0):
    evaluated too and ``best.npz``/``best.json`` are written: the reported test score is the one at
    the best-validation epoch. Validation and test spikes use a fixed seed that does not depend on
    the training seed, so every run and every trial is scored on the very same spike trains.
+   With ``ema``, step 4's scores and ``best.*`` come from the moving average of the weights.
 5. ``last.npz``/``last.json`` (weights, optimiser state, epoch, history) and ``results.json``
    are written. Every file is written atomically (temporary file + ``os.replace``).
 6. With ``patience``, training stops after that many epochs without validation improvement.
@@ -61,7 +62,7 @@ _SPLIT_CODES = {"train": 0, "valid": 1, "test": 2}
 # settings added after the first release, with the value that runs saved without them used
 _ADDED_KEYS = {"g": "relu", "center_inputs": None, "threshold": 1.0, "surrogate": "tanh",
                "surrogate_scale": None, "detach_reset": False, "weight_decay": 0.0,
-               "h_scale": 1.0, "shards": 1}
+               "h_scale": 1.0, "shards": 1, "ema": None}
 # config keys that may change when a run is resumed (everything else must match exactly)
 _RESUME_FREE = {"epochs", "progress", "data_dir", "out_dir", "verbose", "patience", "trials", "download"}
 
@@ -241,7 +242,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
                  loss, dtype, limit_train, limit_test, recurrent, patience, val_size, T, output_bias,
                  center_output, trials, data_dir, out_dir, progress, verbose, download, decay, backend,
                  g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-                 detach_reset=False, weight_decay=0.0, h_scale=1.0, shards=1):
+                 detach_reset=False, weight_decay=0.0, h_scale=1.0, shards=1, ema=None):
     """Validate every argument at the boundary and return the run configuration (JSON-ready)."""
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
@@ -284,6 +285,7 @@ def _make_config(task, model, layers, epochs, batch_size, lr, optimizer, seed, l
         "lr_decay": check_real(lr_decay, "lr_decay", low=0.0, high=1.0, low_open=True),
         "clip": None if clip is None else check_real(clip, "clip", low=0.0, low_open=True),
         "weight_decay": check_real(weight_decay, "weight_decay", low=0.0),
+        "ema": None if ema is None else check_real(ema, "ema", 0.0, 1.0, low_open=True, high_open=True),
         "window": window, "loss": loss if isinstance(loss, str) else getattr(loss, "__name__", "custom"),
         "dtype": check_float_dtype(dtype).name,
         "limit_train": None if limit_train is None else check_int(limit_train, "limit_train", low=1),
@@ -432,7 +434,8 @@ def _train_one(cfg, custom_loss, data, resume, log):
                       center_inputs=cfg.get("center_inputs"), threshold=cfg.get("threshold", 1.0),
                       surrogate=cfg.get("surrogate", "tanh"), surrogate_scale=cfg.get("surrogate_scale"),
                       detach_reset=cfg.get("detach_reset", False), h_scale=cfg.get("h_scale", 1.0))
-    opt = make_optimizer(cfg["optimizer"], net, cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0))
+    opt = make_optimizer(cfg["optimizer"], net, cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0),
+                         ema=cfg.get("ema"))
     state = {"epoch": 0, "history": [], "best": None, "bad_epochs": 0, "stopped_early": False}
     out = Path(cfg["out_dir"]) if cfg["out_dir"] else None
     prior_wall = 0.0
@@ -472,21 +475,24 @@ def _train_one(cfg, custom_loss, data, resume, log):
                    f"train_{task.metric}": tr[task.metric], "train_time": tr["time"],
                    "train_samples": tr["samples"], "samples_per_s": tr["samples_per_s"]}
             t_eval = time.perf_counter()
-            if has_valid:
-                va = evaluate(net, task, data["valid"], cfg, "valid", loss_fn=loss_fn)
-                row.update(val_loss=va["loss"], **{f"val_{task.metric}": va[task.metric]})
-                score = va[task.metric]
-            else:                       # no validation set: the last epoch is the best
-                va, score = None, None
-            best = None if state["best"] is None else state["best"]["score"]
-            improved = (not has_valid) or _better(task, score, best)
-            if improved:
-                te = evaluate(net, task, data["test"], cfg, "test", loss_fn=loss_fn)
-                row.update(test_loss=te["loss"], **{f"test_{task.metric}": te[task.metric]})
-                state["best"] = {"epoch": e + 1, "score": score, "valid": va, "test": te}
-                state["bad_epochs"] = 0
-            else:
-                state["bad_epochs"] += 1
+            with opt.averaged():            # with ema, the averaged weights are scored and saved as best
+                if has_valid:
+                    va = evaluate(net, task, data["valid"], cfg, "valid", loss_fn=loss_fn)
+                    row.update(val_loss=va["loss"], **{f"val_{task.metric}": va[task.metric]})
+                    score = va[task.metric]
+                else:                       # no validation set: the last epoch is the best
+                    va, score = None, None
+                best = None if state["best"] is None else state["best"]["score"]
+                improved = (not has_valid) or _better(task, score, best)
+                if improved:
+                    te = evaluate(net, task, data["test"], cfg, "test", loss_fn=loss_fn)
+                    row.update(test_loss=te["loss"], **{f"test_{task.metric}": te[task.metric]})
+                    state["best"] = {"epoch": e + 1, "score": score, "valid": va, "test": te}
+                    state["bad_epochs"] = 0
+                    if out is not None:
+                        save_checkpoint(out / "best", net, None, cfg, {"epoch": e + 1, "valid": va, "test": te})
+                else:
+                    state["bad_epochs"] += 1
             row["eval_time"] = time.perf_counter() - t_eval
             state["history"].append(row)
             state["epoch"] = e + 1
@@ -503,9 +509,6 @@ def _train_one(cfg, custom_loss, data, resume, log):
             wall = prior_wall + time.perf_counter() - t_start
             if out is not None:
                 extra = {"state": state, "wall_time_s": wall}
-                if improved:
-                    save_checkpoint(out / "best", net, None, cfg, {"epoch": e + 1, "valid": va,
-                                                                   "test": state["best"]["test"]})
                 save_checkpoint(out / "last", net, opt, cfg, extra)
                 atomic_write_json(out / "results.json", _results(cfg, state, net.n_params, wall, False))
             if state["stopped_early"]:
@@ -526,7 +529,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
           recurrent=False, trials=1, patience=None, val_size=None, T=None, output_bias=None,
           center_output=None, decay=0.8, backend=None, download=True, verbose=True, data=None, log=None,
           g="relu", center_inputs=None, threshold=1.0, surrogate="tanh", surrogate_scale=None,
-          detach_reset=False, weight_decay=0.0, h_scale=1.0, shards=1):
+          detach_reset=False, weight_decay=0.0, h_scale=1.0, shards=1, ema=None):
     """Train a network on a task; return a result dict.
 
     Parameters
@@ -545,6 +548,9 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
     resume : continue the run in ``out_dir`` from ``last.*`` (same settings; ``epochs`` may grow).
     clip : global gradient-norm clip (None: no clipping).
     weight_decay : decoupled weight decay of the weight matrices (see :class:`~snu_np.optim.Optimizer`).
+    ema : None, or beta in (0, 1): the optimiser keeps an exponential moving average of the
+        parameters (:class:`~snu_np.optim.Optimizer`), and validation, test and ``best.*`` use the
+        average instead of the last weights. ``"net"`` in the result is the last (live) state.
     window : (a, b) steps averaged by the classification loss and accuracy (None: all T steps).
     loss : "mse" (window MSE, the default for classification), "ce", "bernoulli_nll" (music), or a
         callable ``(y, target, window=None) -> (loss, dy)`` (classification) /
@@ -596,7 +602,7 @@ def train(task="demo", model="snu", layers=(256, 256), epochs=10, batch_size=Non
                                     val_size, T, output_bias, center_output, trials, data_dir, out_dir,
                                     progress, verbose, download, decay, backend, g, center_inputs,
                                     threshold, surrogate, surrogate_scale, detach_reset, weight_decay,
-                                    h_scale, shards)
+                                    h_scale, shards, ema)
     if log is None:
         log = print if verbose else (lambda *a, **k: None)
     t = get_task(task)

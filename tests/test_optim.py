@@ -144,3 +144,75 @@ def test_adam_kernel_equals_reference(dtype, tol):
         results[backend] = net.state_dict()
     for k in results["numpy"]:
         np.testing.assert_allclose(results["numba"][k], results["numpy"][k], rtol=tol, atol=tol)
+
+
+# ---------------------------------------------------------------------------------------------- moving average
+@pytest.mark.parametrize("make", [lambda m: SGD(m, lr=0.1, momentum=0.5, ema=0.9),
+                                  lambda m: Adam(m, lr=0.1, ema=0.9)])
+def test_moving_average_is_the_weighted_mean_of_the_iterates(make):
+    m = Quadratic()
+    opt = make(m)
+    iterates = []
+    for _ in range(7):
+        m.compute()
+        opt.step()
+        iterates.append(m.p.copy())
+    # eq. (ema): m_t / (1 - beta^t) = sum_k beta^(t-k) (1 - beta) p_k / (1 - beta^t)
+    w = 0.9 ** np.arange(6, -1, -1)
+    expected = (w[:, None] * np.array(iterates)).sum(0) / w.sum()
+    np.testing.assert_allclose(opt.average("p"), expected, rtol=1e-12)
+    assert not np.allclose(expected, m.p)              # the average lags the live parameters
+
+
+def test_averaged_swaps_in_and_restores_even_on_error():
+    m = Quadratic()
+    opt = Adam(m, lr=0.5, ema=0.5)
+    with opt.averaged():                               # before any update: the live parameters
+        np.testing.assert_array_equal(m.p, 0.0)
+    for _ in range(3):
+        m.compute()
+        opt.step()
+    live = m.p.copy()
+    with opt.averaged() as model:
+        assert model is m
+        np.testing.assert_array_equal(m.p, opt.average("p"))
+    np.testing.assert_array_equal(m.p, live)
+    with pytest.raises(RuntimeError, match="boom"):
+        with opt.averaged():
+            raise RuntimeError("boom")
+    np.testing.assert_array_equal(m.p, live)
+    with Adam(Quadratic()).averaged() as plain:        # no ema: nothing is swapped
+        np.testing.assert_array_equal(plain.p, 0.0)
+
+
+def test_moving_average_resumes_exactly_and_refuses_a_state_without_it():
+    def run(opt, m, n):
+        for _ in range(n):
+            m.compute()
+            opt.step()
+
+    a = Quadratic()
+    oa = Adam(a, lr=0.1, ema=0.8)
+    run(oa, a, 6)
+    b = Quadratic()
+    ob = Adam(b, lr=0.1, ema=0.8)
+    run(ob, b, 3)
+    state, p = ob.state_dict(), b.p.copy()
+    c = Quadratic()
+    c.p[...] = p
+    oc = Adam(c, lr=0.1, ema=0.8)
+    oc.load_state_dict(state)
+    run(oc, c, 3)
+    np.testing.assert_array_equal(oc.average("p"), oa.average("p"))
+    with pytest.raises(KeyError, match="no moving average of p"):
+        Adam(Quadratic(), ema=0.8).load_state_dict(Adam(Quadratic()).state_dict())
+    with pytest.raises(ValueError, match="keeps no average"):
+        Adam(Quadratic()).average("p")
+    with pytest.raises(ValueError, match="no update yet"):
+        Adam(Quadratic(), ema=0.8).average("p")
+
+
+@pytest.mark.parametrize("ema", [0.0, 1.0, -0.5, float("nan")])
+def test_moving_average_decay_must_be_inside_0_1(ema):
+    with pytest.raises(ValueError, match="ema"):
+        Adam(Quadratic(), ema=ema)

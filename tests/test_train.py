@@ -118,6 +118,7 @@ def test_validation_split_is_the_end_of_the_training_set():
     (dict(lr_decay=1.5), "lr_decay must be <= 1"),
     (dict(loss="bernoulli_nll"), "does not fit the classification task"),
     (dict(window=(5, 3)), "window must satisfy"),
+    (dict(ema=1.0), "ema must be < 1"),
 ])
 def test_train_argument_errors(kw, match):
     args = dict(task="demo", epochs=1, progress=False, verbose=False)
@@ -172,6 +173,30 @@ def test_same_seed_same_result_and_resume_equals_straight_run(tmp_path, demo_dat
     # resuming with different settings is refused
     with pytest.raises(ValueError, match="configuration differs.*lr"):
         train("demo", epochs=3, out_dir=tmp_path / "b", resume=True, **dict(kw, lr=1e-2))
+
+
+def test_ema_scores_and_saves_the_averaged_weights_and_resumes_exactly(tmp_path, demo_data):
+    from snu_np.io import load_checkpoint
+    kw = dict(TINY, model="snu", ema=0.9, data=demo_data)
+    straight = train("demo", epochs=2, out_dir=tmp_path / "a", **kw)
+    best, opt_state, meta = load_checkpoint(tmp_path / "a" / "best")
+    assert meta["config"]["ema"] == 0.9 and meta["extra"]["epoch"] == straight["best_epoch"]
+    # best.npz holds the average, not the live weights, and it reproduces the reported scores
+    pb, pl = _params(best), _params(straight["net"])
+    assert any(not np.array_equal(pb[k], pl[k]) for k in pb)
+    assert evaluate(best, "demo", demo_data["test"], meta["config"], "test") == straight["test"]
+    valid = evaluate(best, "demo", demo_data["valid"], meta["config"], "valid")
+    assert valid["accuracy"] == straight["history"][straight["best_epoch"] - 1]["val_accuracy"]
+    # last.npz keeps the live weights and the average, so a resumed run equals a straight one
+    train("demo", epochs=1, out_dir=tmp_path / "b", **kw)
+    resumed = train("demo", epochs=2, out_dir=tmp_path / "b", resume=True, **kw)
+    assert resumed["history"] == [dict(h, train_time=h2["train_time"], eval_time=h2["eval_time"],
+                                       samples_per_s=h2["samples_per_s"])
+                                  for h, h2 in zip(straight["history"], resumed["history"])]
+    for k, v in _params(resumed["net"]).items():
+        np.testing.assert_array_equal(v, pl[k])
+    with pytest.raises(ValueError, match="configuration differs.*ema"):
+        train("demo", epochs=3, out_dir=tmp_path / "b", resume=True, **dict(kw, ema=0.99))
 
 
 def test_trials_summary(tmp_path, demo_data):
