@@ -247,7 +247,10 @@ def run_train(args):
         print(f"test {metric} over {res['trials']} trials: mean {fmt(res['mean'])}, std {fmt(res['std'])}, "
               f"max {fmt(res['max'])}, min {fmt(res['min'])}; summary: {Path(out) / 'summary.json'}")
     else:
-        print(f"test {metric}: {fmt(res['test'][metric])} at epoch {res['best_epoch']} (best validation); "
+        which = "best validation" if res["valid"] is not None else "the last: no validation set"
+        if res["config"].get("ema") is not None:
+            which += ", averaged weights"
+        print(f"test {metric}: {fmt(res['test'][metric])} at epoch {res['best_epoch']} ({which}); "
               f"results: {Path(out) / 'results.json'}")
     return 0
 

@@ -76,7 +76,7 @@ def test_train_then_evaluate_then_resume(tmp_path, capsys):
             "--limit-test", "50", "--out", str(out), "--no-progress"]
     assert main(base + ["--epochs", "1"]) == 0
     text = capsys.readouterr().out
-    assert "test accuracy" in text and (out / "best.npz").is_file()
+    assert "test accuracy" in text and "at epoch 1 (best validation)" in text and (out / "best.npz").is_file()
     assert main(base + ["--epochs", "2", "--resume"]) == 0
     assert "resuming" in capsys.readouterr().out
     assert json.loads((out / "results.json").read_text())["epochs_completed"] == 2
@@ -139,10 +139,10 @@ def test_shards_and_val_size_options(tmp_path, capsys):
     out = tmp_path / "dp"
     assert main(["train", "demo", "--layers", "8", "--epochs", "1", "--batch-size", "50", "--limit-train", "100",
                  "--limit-test", "20", "--shards", "2", "--val-size", "0", "--threads", "1", "--out", str(out),
-                 "--no-progress"]) == 0
-    capsys.readouterr()
+                 "--ema", "0.9", "--no-progress"]) == 0
+    assert "at epoch 1 (the last: no validation set, averaged weights)" in capsys.readouterr().out
     res = json.loads((out / "results.json").read_text())
-    assert res["config"]["shards"] == 2 and res["config"]["val_size"] == 0
+    assert res["config"]["shards"] == 2 and res["config"]["val_size"] == 0 and res["config"]["ema"] == 0.9
     assert "val_accuracy" not in res["history"][0]              # nothing held out: no validation
     assert res["history"][0]["train_samples"] == 100
     assert main(["train", "demo", "--shards", "0", "--no-progress"]) == 2
