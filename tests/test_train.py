@@ -197,6 +197,11 @@ def test_ema_scores_and_saves_the_averaged_weights_and_resumes_exactly(tmp_path,
         np.testing.assert_array_equal(v, pl[k])
     with pytest.raises(ValueError, match="configuration differs.*ema"):
         train("demo", epochs=3, out_dir=tmp_path / "b", resume=True, **dict(kw, ema=0.99))
+    # the average only watches: without it, training runs through the very same weights
+    plain = train("demo", epochs=2, **dict(kw, ema=None))
+    for k, v in _params(plain["net"]).items():
+        np.testing.assert_array_equal(v, pl[k])
+    assert [h["train_loss"] for h in plain["history"]] == [h["train_loss"] for h in straight["history"]]
 
 
 def test_trials_summary(tmp_path, demo_data):
