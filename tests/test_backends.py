@@ -113,3 +113,41 @@ def test_wide_layer_paths_agree(monkeypatch, soft, recurrent, surrogate):
     np.testing.assert_allclose(dx2, dx1, rtol=0, atol=1e-10)
     for k in g1:
         np.testing.assert_allclose(g2[k], g1[k], rtol=0, atol=1e-10, err_msg=k)
+
+
+def test_tanh_rational_is_tanh_to_float32_precision():
+    """The rational tanh of the float32 pseudo-derivative kernel: within 3e-8 relative (below half a
+    unit in the last place of float32) over the whole line; NaN stays NaN, +-inf gives +-1."""
+    from snu_np.kernels.snu import tanh_rational
+    x = np.concatenate([np.linspace(-20, 20, 8001), np.geomspace(1e-12, 20, 4000), [0.0]])
+    got = np.array([tanh_rational(float(v)) for v in x])
+    want = np.tanh(x)
+    assert np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-300)) < 3e-8
+    assert tanh_rational(np.inf) == 1.0 and tanh_rational(-np.inf) == -1.0
+    assert np.isnan(tanh_rational(np.nan))
+
+
+@pytest.mark.parametrize("name,alpha", [("tanh", 1.0), ("tanh", 2.5), ("sigmoid", 4.0), ("sigmoid", 1.0)])
+def test_float32_pseudo_grad_kernel_matches_the_surrogate(name, alpha):
+    """float32 with the tanh or sigmoid surrogate takes the jitted kernel: it agrees with the
+    surrogate's formula in float64 to 1e-7, and is at least as close to it as NumPy's float32 passes."""
+    import snu_np.kernels.snu as K
+    rng = np.random.default_rng(7)
+    s = np.abs(rng.standard_normal((3, 40, 50)) * 4).astype(np.float32)
+    s[0, 0, :5] = [0.0, 1e-30, 30.0, 1e4, np.float32(3e38)]
+    b = rng.uniform(-3, 0, 50).astype(np.float32)
+    surr = SURROGATES[name](alpha)
+    want = surr.grad(s.astype(np.float64) + b.astype(np.float64))
+    got = K.pseudo_grad(s, s, b, False, surr.code, alpha, np.empty_like(s))
+    with np.errstate(over="ignore"):                 # alpha * 3e38 overflows to inf: tanh = 1
+        ref32 = K.pseudo_grad_block(s, s, b, False, surr.code, alpha, np.empty_like(s))  # NumPy's passes
+    err, err32 = np.max(np.abs(got - want)), np.max(np.abs(ref32 - want))
+    assert got.dtype == np.float32 and err < 1e-7 * max(1.0, alpha / 4)
+    assert err <= err32
+
+
+def test_float32_pseudo_grad_kernel_keeps_nan_and_inf():
+    import snu_np.kernels.snu as K
+    s = np.array([[[np.nan, np.inf, 0.0]]], dtype=np.float32)
+    out = K.pseudo_grad(s, s, np.zeros(3, np.float32), False, K.TANH, 1.0, np.empty_like(s))
+    assert np.isnan(out[0, 0, 0]) and out[0, 0, 1] == 0.0 and out[0, 0, 2] == 1.0
