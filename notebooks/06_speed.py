@@ -86,11 +86,13 @@ print(head + '"""(docstring)"""' + body)
 #   NumPy, whose `exp` uses SIMD instructions, which the compiled scalar loop does not.)
 # * **The pseudo-derivative pass.** Backward, `pseudo_grad` first fills $h'(s_t + b)$ for all
 #   steps (the tanh pseudo-derivative, or $y(1-y)$ for the sSNU). It has no dependence between
-#   steps, and it is written with in-place NumPy ufuncs rather than a compiled loop, because NumPy
-#   evaluates `exp` with SIMD instructions: about 3x faster than a scalar loop here. It works on a few
-#   steps at a time, so that its several passes find their numbers in the CPU cache.
+#   steps. A compiled loop that calls `math.tanh` cannot use SIMD instructions, so in float32 the
+#   kernel computes tanh as a ratio of two polynomials (multiplications, additions, one division),
+#   which the compiler does vectorise, in float64 and within $3 \cdot 10^{-8}$ of the true tanh
+#   (docs: performance.md). In float64 it is NumPy's `np.tanh` in place, a few steps at a time.
 # * **Fused BPTT loop.** `snu_backward_kernel` runs the backward recursion (`bptt-loop`) in reverse
-#   time in one loop and writes $\partial L/\partial z_t$ for every step (into the same buffer).
+#   time in one loop and writes $\partial L/\partial z_t$ for every step, into an array of its own:
+#   written over the $h'$ array, the compiler could not rule out an overlap and left the loop scalar.
 #   Every sum in it goes into a per-unit array (`db[j] +=`), never into one scalar: the compiler
 #   may not reorder floating-point additions, so a scalar sum would keep the loop from using SIMD.
 # * **Two more GEMMs.** $\partial L/\partial W = x^\top \delta z$ and $\partial L/\partial x = \delta z\,
@@ -386,8 +388,8 @@ print(f"forward + backward, 784-256-256-10, B={B_dp}: kernels on one core + 2 BL
       f"{1e3 * t_serial:.1f} ms, 2 shards {1e3 * t_shards:.1f} ms ({t_serial / t_shards:.2f}x)")
 
 # %% [markdown]
-# On this project's 2-core machine the shards make this step about 10 % faster (a full training
-# epoch: 9.7 s instead of 10.8 s). For smaller networks (784-128-10, say) they gain nothing: there the
+# On this project's 2-core machines the shards make this step about 5-10 % faster (a full training
+# epoch: 11.2 s instead of 12.2 s on the AMD EPYC, 9.7 s instead of 10.8 s on the Intel Xeon). For smaller networks (784-128-10, say) they gain nothing: there the
 # matrix products, which already use both cores, are most of the step. Measure before you choose.
 #
 # `snu-np train ... --shards 2` trains this way (classification tasks). The shards' sum is taken in
@@ -411,7 +413,8 @@ print(f"forward + backward, 784-256-256-10, B={B_dp}: kernels on one core + 2 BL
 #
 # **PyTorch is optional.** If `torch` is installed, `snu-np bench` adds a column for an equivalent
 # PyTorch autograd model (the same SNU with the same tanh pseudo-derivative) so you can compare with
-# a mainstream framework; without it, that column is simply left out. snu-np itself never needs PyTorch.
+# a mainstream framework; without it, that column is simply left out. snu-np itself never needs PyTorch
+# (`pip install -e ".[bench]"` installs the version the docs' figures were measured with).
 #
 # ## Exercises
 #

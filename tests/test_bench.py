@@ -26,3 +26,26 @@ def test_bench_bad_arguments(capsys):
     assert main(["bench", "--quick", "--impls", "jax"]) == 2
     assert "jax" in capsys.readouterr().err
     assert main(["bench", "--quick", "--workloads", "nope", "--impls", "numpy"]) == 2
+
+
+def test_fit_tanh_script_reproduces_the_kernel_coefficients():
+    """benchmarks/fit_tanh.py, which docs/performance.md cites, fits the rational tanh again: the
+    fit meets the stated error, and it is the same function as the one in the kernel."""
+    import importlib.util
+    from pathlib import Path
+
+    import numpy as np
+
+    from snu_np.kernels.snu import TANH_CLIP, TANH_P, TANH_Q
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_tanh.py"
+    spec = importlib.util.spec_from_file_location("fit_tanh", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    p, q, err = mod.fit()
+    assert mod.CLIP == TANH_CLIP and err < 2.5e-8
+    x = np.linspace(0.0, TANH_CLIP, 2001)
+    z = x * x
+    refit = x * np.polyval(p[::-1], z) / np.polyval(q[::-1], z)
+    shipped = x * np.polyval(np.array(TANH_P)[::-1], z) / np.polyval(np.array(TANH_Q)[::-1], z)
+    assert np.max(np.abs(refit - shipped)) < 1e-9
