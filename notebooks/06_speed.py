@@ -388,9 +388,10 @@ print(f"forward + backward, 784-256-256-10, B={B_dp}: kernels on one core + 2 BL
       f"{1e3 * t_serial:.1f} ms, 2 shards {1e3 * t_shards:.1f} ms ({t_serial / t_shards:.2f}x)")
 
 # %% [markdown]
-# On this project's 2-core machines the shards make this step about 5-10 % faster (a full training
-# epoch: 11.2 s instead of 12.2 s on the AMD EPYC, 9.7 s instead of 10.8 s on the Intel Xeon). For smaller networks (784-128-10, say) they gain nothing: there the
-# matrix products, which already use both cores, are most of the step. Measure before you choose.
+# On this project's 2-core machines the shards make this step about 4-10 % faster (a full training
+# epoch: 11.2 s instead of 12.2 s on the AMD EPYC, 9.7 s instead of 10.8 s on the Intel Xeon). For
+# smaller networks (784-128-10, say) they gain nothing: there the matrix products, which already use
+# both cores, are most of the step. Measure before you choose.
 #
 # `snu-np train ... --shards 2` trains this way (classification tasks). The shards' sum is taken in
 # a fixed order, so a run is reproducible; it differs from the one-shard run in the last bits, as
