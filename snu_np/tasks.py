@@ -44,19 +44,28 @@ from typing import Callable, Optional
 
 import numpy as np
 
+import math
+
 from ._validate import check_float_dtype, check_int, check_real
+from .config import MODELS
+from .errors import UsageError
 
-__all__ = ["Task", "TASKS", "MODELS", "get_task", "register_task", "build_model", "load_task_data",
-           "encode_images", "SSNU_OUTPUT_BIAS", "SNU_OUTPUT_BIAS"]
+__all__ = ["Task", "ClassificationTask", "MusicTask", "TASK_KINDS", "Batch", "TASKS", "MODELS", "get_task",
+           "register_task", "build_model", "build_from_config", "load_task_data", "encode_images",
+           "derive_seed", "music_batch", "SSNU_OUTPUT_BIAS", "SNU_OUTPUT_BIAS", "EVAL_SEED", "EVAL_CHUNK"]
 
-MODELS = ("snu", "ssnu", "rnn", "lstm", "gru")
 SNU_OUTPUT_BIAS = -1.0      # threshold 1, as for the hidden units (the authors' default)
 SSNU_OUTPUT_BIAS = -4.0     # sigmoid(-4) = 0.018: sSNU outputs start near the 0 of the one-hot targets
 
 
 @dataclass(frozen=True)
 class Task:
-    """What a training run needs to know about its data.
+    """What a training run needs to know about its data, and how it batches, scores and evaluates.
+
+    A task *owns its behaviour*: the training loop calls :meth:`train_batches`, :meth:`batch_metric`
+    and :meth:`evaluate` and never asks what kind of task it runs. Two kinds exist,
+    :class:`ClassificationTask` (spike-encoded images, one label each) and :class:`MusicTask`
+    (piano rolls, next-step prediction); ``Task(kind="music", ...)`` builds the matching one.
 
     Attributes
     ----------
@@ -97,9 +106,222 @@ class Task:
     patience: Optional[int] = None
     encode: Optional[Callable] = field(default=None, repr=False, compare=False)
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Task:                    # Task(kind=...) -> the subclass that implements that kind
+            kind = kwargs.get("kind", args[1] if len(args) > 1 else None)
+            if kind not in TASK_KINDS:
+                raise ValueError(f"task kind must be one of {', '.join(TASK_KINDS)}, got {kind!r}")
+            cls = TASK_KINDS[kind]
+        return object.__new__(cls)
+
+    def __post_init__(self):
+        if self.kind != type(self).KIND:
+            raise ValueError(f"{type(self).__name__} has kind {type(self).KIND!r}, got kind={self.kind!r}")
+
     @property
     def higher_is_better(self):
         return self.metric == "accuracy"
+
+    def better(self, new, old):
+        """Is score ``new`` better than ``old`` (None: nothing yet)?"""
+        if old is None:
+            return True
+        return new > old if self.higher_is_better else new < old
+
+    def format_metric(self, value):
+        """``97.41%`` or ``8.3900``; ``-`` for a missing or non-finite value."""
+        if value is None or not math.isfinite(value):
+            return "-"
+        return f"{100 * value:.2f}%" if self.metric == "accuracy" else f"{value:.4f}"
+
+    # --- what each kind implements --------------------------------------------------------------
+    def defaults(self, cfg):
+        """The task's values for the settings left to it (see :meth:`snu_np.config.RunConfig.resolve`)."""
+        out = {"loss": self.loss, "patience": self.patience or 0, "val_size": self.val_size}
+        if self.T is not None:
+            out["T"] = self.T
+        return out
+
+    def check_config(self, cfg):
+        """Raise UsageError if a setting does not fit this task."""
+        loss_ok = self.allowed_losses
+        if cfg.data.loss not in loss_ok:
+            raise UsageError(f"loss {cfg.data.loss!r} does not fit the {self.kind} task {self.name!r}; "
+                             f"use {' or '.join(loss_ok)}")
+
+    def loss_fn(self, cfg):
+        """The loss function ``(y, target, **batch.loss_kw) -> (loss, dy)`` of the configuration."""
+        from .functional.losses import LOSSES
+        return LOSSES[cfg.data.loss]
+
+
+class ClassificationTask(Task):
+    """Images, spike-encoded; one label each; the metric is accuracy over the loss window."""
+
+    KIND = "classification"
+    allowed_losses = ("mse", "ce")
+
+    def defaults(self, cfg):
+        soft = cfg.network.model == "ssnu"
+        return dict(super().defaults(cfg), batch_size=128,
+                    output_bias=(SSNU_OUTPUT_BIAS if soft else SNU_OUTPUT_BIAS)
+                    if cfg.network.model in ("snu", "ssnu") else 0.0,
+                    center_output=soft)
+
+    def n_examples(self, split):
+        return len(split[1])
+
+    def split_data(self, raw, cfg):
+        images, labels = raw["train"]
+        n = len(labels)
+        nv = cfg.data.val_size
+        if nv >= n:
+            raise UsageError(f"val_size = {nv} leaves no training data ({n} training examples)")
+        out = {"train": (images[:n - nv], labels[:n - nv]), "valid": (images[n - nv:], labels[n - nv:]),
+               "test": raw["test"]}
+        k = _limit(n - nv, cfg.data.limit_train, "limit_train")
+        out["train"] = (out["train"][0][:k], out["train"][1][:k])
+        for s in ("valid", "test"):
+            m = _limit(len(out[s][1]), cfg.data.limit_test, "limit_test")
+            out[s] = (out[s][0][:m], out[s][1][:m])
+        return out
+
+    def train_batches(self, split, cfg, epoch, dtype):
+        """Shuffled mini-batches of epoch ``epoch``: spikes seeded by ``(seed, epoch, step)``."""
+        images, labels = split
+        bs, seed = cfg.run.batch_size, cfg.run.seed
+        perm = np.random.default_rng([seed, epoch]).permutation(len(labels))
+        for k in range(-(-len(labels) // bs)):
+            idx = np.sort(perm[k * bs:(k + 1) * bs])
+            x = encode_images(self, images[idx], derive_seed(seed, epoch, k), dtype, cfg.data.T)
+            yield Batch(x, np.asarray(labels[idx]).astype(np.int64), len(idx), {"window": cfg.data.window})
+
+    def n_train_steps(self, split, cfg):
+        return -(-self.n_examples(split) // cfg.run.batch_size)
+
+    def batch_metric(self, y, batch, cfg):
+        from .functional.losses import accuracy
+        return accuracy(y, batch.target, window=cfg.data.window)
+
+    def evaluate(self, net, split, cfg, name="test", loss_fn=None):
+        """``{"loss", "accuracy"}`` averaged over the split's examples. Spikes are encoded in chunks of
+        ``EVAL_CHUNK`` with seeds derived from ``(EVAL_SEED, split, chunk)``: every run and every trial
+        is scored on the very same spike trains."""
+        from .functional.losses import accuracy
+        images, labels = split
+        loss_fn = loss_fn or self.loss_fn(cfg)
+        n = len(labels)
+        if n == 0:
+            return {"loss": float("nan"), "accuracy": float("nan")}
+        tot_loss = tot_acc = 0.0
+        for c, i in enumerate(range(0, n, EVAL_CHUNK)):
+            x = encode_images(self, images[i:i + EVAL_CHUNK], derive_seed(EVAL_SEED, _SPLIT_CODES.get(name, 3), c),
+                              net.dtype, cfg.data.T)
+            lab = np.asarray(labels[i:i + EVAL_CHUNK]).astype(np.int64)
+            y = net.forward(x)
+            loss, _ = loss_fn(y, lab, window=cfg.data.window)
+            tot_loss += loss * len(lab)
+            tot_acc += accuracy(y, lab, window=cfg.data.window) * len(lab)
+        return {"loss": tot_loss / n, "accuracy": tot_acc / n}
+
+
+class MusicTask(Task):
+    """Piano rolls: the input at step t is ``roll[t]``, the target ``roll[t + 1]``; the metric is the
+    negative log-likelihood in nats per predicted step, pooled over a split."""
+
+    KIND = "music"
+    allowed_losses = ("bernoulli_nll",)
+
+    def defaults(self, cfg):
+        return dict(super().defaults(cfg), batch_size=1, output_bias=0.0, center_output=False)
+
+    def check_config(self, cfg):
+        super().check_config(cfg)
+        if cfg.data.window is not None:
+            raise UsageError("window applies to classification tasks only")
+        if cfg.run.shards > 1:
+            raise UsageError(f"shards = {cfg.run.shards}: data-parallel shards work for classification tasks "
+                             f"only (their losses are means over the batch); {self.name!r} is a music task")
+
+    def n_examples(self, split):
+        return len(split)
+
+    def split_data(self, raw, cfg):
+        out = {s: list(raw[s]) for s in ("train", "valid", "test")}
+        out["train"] = out["train"][:_limit(len(out["train"]), cfg.data.limit_train, "limit_train")]
+        for s in ("valid", "test"):
+            out[s] = out[s][:_limit(len(out[s]), cfg.data.limit_test, "limit_test")]
+        return out
+
+    def n_train_steps(self, split, cfg):
+        return -(-self.n_examples(split) // cfg.run.batch_size)
+
+    def train_batches(self, split, cfg, epoch, dtype):
+        """Shuffled batches of sequences; a batch of several is padded and masked (``pad_sequences``).
+        Batches with nothing to predict (sequences of one step) are skipped."""
+        bs = cfg.run.batch_size
+        perm = np.random.default_rng([cfg.run.seed, epoch]).permutation(len(split))
+        for k in range(-(-len(split) // bs)):
+            seqs = [split[i] for i in perm[k * bs:(k + 1) * bs] if len(split[i]) > 1]
+            if not seqs:
+                yield None
+                continue
+            x, target, mask, n_pred = music_batch(seqs, dtype)
+            yield Batch(x, target, n_pred, {"mask": mask})
+
+    def batch_metric(self, y, batch, cfg):
+        return None                                  # the metric is the loss itself
+
+    def evaluate(self, net, split, cfg, name="test", loss_fn=None):
+        """``{"loss", "nll"}``: the pooled NLL per predicted step (sequences sorted by length and
+        padded in chunks of ``MUSIC_EVAL_CHUNK``)."""
+        from .functional.losses import bernoulli_nll
+        seqs = sorted((s for s in split if len(s) > 1), key=len)
+        total, steps = 0.0, 0
+        for i in range(0, len(seqs), MUSIC_EVAL_CHUNK):
+            x, tgt, mask, n_pred = music_batch(seqs[i:i + MUSIC_EVAL_CHUNK], net.dtype)
+            loss, _ = bernoulli_nll(net.forward(x), tgt, mask)
+            total += loss * n_pred
+            steps += n_pred
+        nll = total / steps if steps else float("nan")
+        return {"loss": nll, "nll": nll}
+
+
+TASK_KINDS = {"classification": ClassificationTask, "music": MusicTask}
+
+
+@dataclass
+class Batch:
+    """One training step's data: x (T, B, n_in), the target, its weight in the epoch's mean (examples
+    or predicted steps), and the keyword arguments of the loss (``window`` or ``mask``)."""
+
+    x: np.ndarray
+    target: np.ndarray
+    weight: int
+    loss_kw: dict
+
+
+EVAL_SEED = 2020          # validation/test spikes: fixed, independent of the training seed
+EVAL_CHUNK = 500          # examples per evaluation batch (fixed: the eval spikes depend on it)
+MUSIC_EVAL_CHUNK = 16     # sequences per evaluation batch (sorted by length, padded)
+_SPLIT_CODES = {"train": 0, "valid": 1, "test": 2}
+
+
+def derive_seed(*keys):
+    """A 32-bit seed from a tuple of non-negative ints (``numpy.random.SeedSequence``)."""
+    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1, np.uint32)[0])
+
+
+def music_batch(seqs, dtype):
+    """Sequences -> (x (T-1, B, 88), target (T-1, B, 88), mask (T-1, B) or None, n_predicted)."""
+    from .data.music import pad_sequences
+    if len(seqs) == 1:
+        roll = np.asarray(seqs[0], dtype=dtype)
+        x = roll[:-1, None, :]
+        return x, roll[1:, None, :], None, x.shape[0]
+    xp, mask = pad_sequences(list(seqs), dtype=dtype)
+    m = mask[1:]                                  # target t+1 exists  <=>  step t+1 < length
+    return xp[:-1], xp[1:], m, int(m.sum())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -159,25 +381,23 @@ def register_task(task):
     """Add (or replace) a :class:`Task` in the registry; returns it."""
     if not isinstance(task, Task):
         raise TypeError(f"task must be a Task, got {type(task).__name__}")
-    if task.kind not in ("classification", "music"):
-        raise ValueError(f"task.kind must be 'classification' or 'music', got {task.kind!r}")
-    if task.kind == "classification" and task.encode is None and task.encoding not in ("rate", "jitter"):
+    if isinstance(task, ClassificationTask) and task.encode is None and task.encoding not in ("rate", "jitter"):
         raise ValueError("a classification task needs encoding 'rate' or 'jitter', or its own encode function")
     TASKS[task.name] = task
     return task
 
 
 _MNIST_COMMON = dict(kind="classification", n_in=784, n_out=10, loss="mse", metric="accuracy", T=20)
-register_task(Task(name="mnist", description="MNIST, rate-coded (T=20); last 5,000 training digits = validation",
+register_task(ClassificationTask(name="mnist", description="MNIST, rate-coded (T=20); last 5,000 training digits = validation",
                    load=_load_mnist, encoding="rate", val_size=5000, **_MNIST_COMMON))
-register_task(Task(name="jittered-mnist",
+register_task(ClassificationTask(name="jittered-mnist",
                    description="MNIST, jittered spike events (T=20); last 5,000 training digits = validation",
                    load=_load_mnist, encoding="jitter", val_size=5000, **_MNIST_COMMON))
-register_task(Task(name="demo", description="embedded MNIST subset (3,000/1,000 digits), rate-coded, offline",
+register_task(ClassificationTask(name="demo", description="embedded MNIST subset (3,000/1,000 digits), rate-coded, offline",
                    load=_load_demo, encoding="rate", val_size=500, **_MNIST_COMMON))
 for _name, _desc in (("jsb", "JSB Chorales"), ("nottingham", "Nottingham"), ("musedata", "MuseData"),
                      ("piano-midi", "Piano-midi.de")):
-    register_task(Task(name=_name, kind="music", n_in=88, n_out=88,
+    register_task(MusicTask(name=_name, kind="music", n_in=88, n_out=88,
                        description=f"{_desc} piano rolls, next-step prediction (NLL per step)",
                        loss="bernoulli_nll", metric="nll", load=_music_loader(_name), patience=20))
 
@@ -211,27 +431,11 @@ def load_task_data(task, data_dir=None, download=True, limit_train=None, limit_t
     ``limit_train`` keeps the first N training examples (sequences for music); ``limit_test``
     keeps the first N of the validation and of the test set.
     """
+    from .config import RunConfig
     task = get_task(task)
-    raw = task.load(data_dir, download)
-    if task.kind == "music":
-        out = {s: list(raw[s]) for s in ("train", "valid", "test")}
-        out["train"] = out["train"][:_limit(len(out["train"]), limit_train, "limit_train")]
-        for s in ("valid", "test"):
-            out[s] = out[s][:_limit(len(out[s]), limit_test, "limit_test")]
-        return out
-    images, labels = raw["train"]
-    n = len(labels)
-    nv = task.val_size if val_size is None else check_int(val_size, "val_size", low=0)
-    if nv >= n:
-        raise ValueError(f"val_size = {nv} leaves no training data ({n} training examples)")
-    out = {"train": (images[:n - nv], labels[:n - nv]), "valid": (images[n - nv:], labels[n - nv:]),
-           "test": raw["test"]}
-    k = _limit(n - nv, limit_train, "limit_train")
-    out["train"] = (out["train"][0][:k], out["train"][1][:k])
-    for s in ("valid", "test"):
-        m = _limit(len(out[s][1]), limit_test, "limit_test")
-        out[s] = (out[s][0][:m], out[s][1][:m])
-    return out
+    cfg = RunConfig.from_flat(task=task.name, limit_train=limit_train, limit_test=limit_test,
+                              val_size=task.val_size if val_size is None else val_size)
+    return task.split_data(task.load(data_dir, download), cfg)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -360,3 +564,15 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
                 W = layer.params["W"]
                 W -= W.mean(axis=0, keepdims=True)
     return Sequential(net)
+
+
+def build_from_config(cfg, task=None):
+    """The network of a resolved :class:`~snu_np.config.RunConfig` (:func:`build_model` with its
+    ``[network]`` settings and ``run.seed``)."""
+    n = cfg.network
+    return build_model(task or cfg.task, n.model, n.layers, recurrent=n.recurrent, dtype=n.dtype,
+                       seed=cfg.run.seed, output_bias=n.output_bias, center_output=n.center_output,
+                       decay=n.decay, g=n.g, backend=n.backend,
+                       center_inputs={"auto": None, "on": True, "off": False}[n.center_inputs],
+                       threshold=n.threshold, surrogate=n.surrogate, surrogate_scale=n.surrogate_scale,
+                       detach_reset=n.detach_reset, h_scale=n.h_scale)
