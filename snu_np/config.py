@@ -79,8 +79,16 @@ def builtins_type(value):
 # --------------------------------------------------------------------------------------------------
 # the sections
 # --------------------------------------------------------------------------------------------------
+class _Section:
+    """Every section checks and converts its values on construction (:func:`_coerce`)."""
+
+    def __post_init__(self):
+        for f in fields(self):
+            object.__setattr__(self, f.name, _coerce(f.name, getattr(self, f.name), f.metadata))
+
+
 @dataclass(frozen=True)
-class NetworkConfig:
+class NetworkConfig(_Section):
     """The network: which cell, how many units, and how it starts (:func:`snu_np.tasks.build_model`)."""
 
     model: str = setting("snu", "the cell of every hidden (and classification output) layer", choices=MODELS)
@@ -110,7 +118,7 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
-class OptimConfig:
+class OptimConfig(_Section):
     """The optimiser and its schedule (:mod:`snu_np.optim`)."""
 
     optimizer: str = setting("adam", "the optimiser", choices=OPTIMIZERS)
@@ -126,7 +134,7 @@ class OptimConfig:
 
 
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(_Section):
     """Encoding, loss and splits (:mod:`snu_np.tasks`)."""
 
     T: Optional[int] = setting(None, "number of encoding steps (default: the task's, 20)", type=int, low=1,
@@ -146,7 +154,7 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class LoopConfig:
+class LoopConfig(_Section):
     """The training loop (:mod:`snu_np.loop`)."""
 
     epochs: int = setting(10, "training epochs", low=1, resume_free=True)
@@ -164,7 +172,7 @@ class LoopConfig:
 
 
 @dataclass(frozen=True)
-class AnalogConfig:
+class AnalogConfig(_Section):
     """Training with simulated analog in-memory hardware in the loop (:mod:`snu_np.analog`)."""
 
     weight_noise: float = setting(0.0, "hardware-aware training: programming-noise-shaped noise times this "
@@ -234,7 +242,7 @@ def _coerce(name, value, meta):
         if not isinstance(value, str):
             raise _bad(name, "a string", value)
     if meta["choices"] is not None and value not in meta["choices"]:
-        raise UsageError(f"{name} must be one of {', '.join(meta['choices'])}; got {value!r}")
+        raise UsageError(f"unknown {name} {value!r}; choose one of: {', '.join(meta['choices'])}")
     lo, hi = meta["low"], meta["high"]
     if lo is not None and (value < lo or (meta["low_open"] and value == lo)):
         raise _bad(name, f"{'>' if meta['low_open'] else '>='} {lo}", value)
@@ -290,13 +298,6 @@ def _window(name, value):
     return (a, b)
 
 
-def _check_section(obj):
-    for f in fields(obj):
-        object.__setattr__(obj, f.name, _coerce(f.name, getattr(obj, f.name), f.metadata))
-
-
-for _cls in SECTIONS.values():
-    _cls.__post_init__ = _check_section
 
 
 # --------------------------------------------------------------------------------------------------
@@ -533,7 +534,16 @@ def _help(f):
         shown = ",".join(str(x) for x in default)
     else:
         shown = str(default)
+    if "default:" in f.metadata["help"]:
+        return f.metadata["help"]
     return f"{f.metadata['help']} (default: {shown})"
+
+
+def _plain(text):
+    """A docstring's first line without Sphinx roles, for --help."""
+    import re
+    line = (text or "").strip().splitlines()[0] if text else ""
+    return re.sub(r":\w+:`~?([^`]+)`", r"\1", line)
 
 
 def add_arguments(parser):
@@ -542,7 +552,7 @@ def add_arguments(parser):
     the help text shows each setting's real default."""
     import argparse
     for sec, cls in SECTIONS.items():
-        group = parser.add_argument_group(f"[{sec}] settings", (cls.__doc__ or "").strip().splitlines()[0])
+        group = parser.add_argument_group(f"[{sec}] settings", _plain(cls.__doc__))
         for f in fields(cls):
             m = f.metadata
             flag = _flag(f.name, f)

@@ -273,7 +273,7 @@ def plot_fi_curve(I, rates_sim=None, rates_analytic=None, rheobase=None, rate_un
 # --------------------------------------------------------------------------------------------
 # layers
 # --------------------------------------------------------------------------------------------
-def plot_raster(spikes, dt=1.0, ax=None, title=None, time_unit="time step"):
+def plot_raster(spikes, dt=1.0, ax=None, title=None, time_unit="time step", ylabel="neuron index"):
     """Spike raster: a tick at (time, neuron index) for each spike.
 
     Parameters
@@ -281,6 +281,7 @@ def plot_raster(spikes, dt=1.0, ax=None, title=None, time_unit="time step"):
     spikes : (T, N) array (or (T,) for one neuron); nonzero entries are spikes.
     dt : float > 0.  ax : Axes, optional.  title : str, optional.
     time_unit : "time step" or a unit such as "ms".
+    ylabel : what the rows are (e.g. "input pixel", "output unit (digit)").
     """
     spikes = _array(spikes, "spikes", ndim=(1, 2))
     if spikes.ndim == 1:
@@ -304,7 +305,7 @@ def plot_raster(spikes, dt=1.0, ax=None, title=None, time_unit="time step"):
     ax.yaxis.set_major_locator(MaxNLocator(nbins=min(N, 8), integer=True))
     ax.set_xlabel(xlabel)
     _int_ticks(ax, time_unit, dt)
-    ax.set_ylabel("neuron index")
+    ax.set_ylabel(str(ylabel))
     if title:
         ax.set_title(title)
     return fig
@@ -317,8 +318,8 @@ def plot_states(s, y=None, threshold=None, title=None, dt=1.0, time_unit="time s
     ----------
     s : (T, N) states (e.g. the SNU's ``s`` for one sample: ``s[:, 0]`` of a (T, B, N) run).
     y : (T, N) output spikes, optional. Drawn as a raster in a second panel below, same time axis.
-    threshold : float, optional. The colour scale is centred on it (red above, blue below) and it
-        is marked on the colorbar with a dashed line. For an SNU, ``threshold = -b``.
+    threshold : float, optional. Marked on the (linear) colour bar with a dashed line, so that the
+        states above it stand out. For an SNU, ``threshold = -b``.
     title : str, optional.  dt, time_unit : as in :func:`plot_raster`.
     equation : True for the SNU equations, or a mathtext string.
     """
@@ -336,20 +337,18 @@ def plot_states(s, y=None, threshold=None, title=None, dt=1.0, time_unit="time s
     fig, grid = _new_figure(nrows, 1, figsize=(8, 3 + 2 * (nrows - 1)), sharex=True,
                             gridspec_kw={"height_ratios": [3, 2][:nrows]})
     ax = grid[0, 0]
-    if threshold is None:
-        norm, cmap = None, "viridis"
-    else:
-        lo, hi = float(s.min()), float(s.max())
-        eps = 1e-6 * max(1.0, abs(threshold))
-        norm = colors.TwoSlopeNorm(vcenter=threshold, vmin=min(lo, threshold - eps),
-                                   vmax=max(hi, threshold + eps))
-        cmap = "coolwarm"
+    lo, hi = float(s.min()), float(s.max())
+    if threshold is not None:                 # keep the threshold on the (linear) scale
+        lo, hi = min(lo, threshold), max(hi, threshold)
+    if hi <= lo:
+        hi = lo + 1.0
+    norm, cmap = colors.Normalize(vmin=lo, vmax=hi), "viridis"
     im = ax.imshow(s.T, aspect="auto", origin="lower", interpolation="nearest", cmap=cmap, norm=norm,
                    extent=_image_extent(T, N, dt))
     label = "state $s_t$" if threshold is None else "state $s_t$ (dashed: threshold)"
     cbar = fig.colorbar(im, ax=ax, label=label)
     if threshold is not None:
-        cbar.ax.axhline(threshold, color="black", linestyle="--", linewidth=1.5)
+        cbar.ax.axhline(threshold, color="white", linestyle="--", linewidth=1.5)
     ax.set_ylabel("neuron index")
     ax.yaxis.set_major_locator(MaxNLocator(nbins=min(N, 8), integer=True))
     if y is not None and np.all((y == 0) | (y == 1)):
