@@ -150,7 +150,7 @@ def test_train_with_shards(tmp_path):
               verbose=False, epochs=2, seed=3)           # the last batch of each epoch has one example
     one = train("demo", **kw)
     two = train("demo", shards=2, out_dir=tmp_path / "a", **kw)
-    assert two["config"]["shards"] == 2
+    assert two["config"]["run"]["shards"] == 2
     # the same run up to float rounding: the losses agree closely, every epoch
     np.testing.assert_allclose([h["train_loss"] for h in two["history"]],
                                [h["train_loss"] for h in one["history"]], rtol=1e-3)
@@ -168,14 +168,14 @@ def test_train_closes_its_shard_threads_when_a_run_fails(monkeypatch):
     # a failure outside the training pass (here: the evaluation) must not leave worker threads behind
     import threading
 
-    import snu_np.train as T
+    from snu_np.tasks import ClassificationTask
     closed = []
     orig_close = DataParallel.close
     monkeypatch.setattr(DataParallel, "close", lambda self: (closed.append(self.shards), orig_close(self)))
 
     def broken_evaluate(*args, **kwargs):
         raise OSError("disk gone")
-    monkeypatch.setattr(T, "evaluate", broken_evaluate)
+    monkeypatch.setattr(ClassificationTask, "evaluate", broken_evaluate)
     before = threading.active_count()
     with pytest.raises(OSError, match="disk gone"):
         train("demo", layers=(16,), batch_size=50, limit_train=100, limit_test=50, progress=False,
