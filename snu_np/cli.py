@@ -225,16 +225,20 @@ register_command("exercises", _add_exercises, run_exercises)
 # --------------------------------------------------------------------------------------------------
 # entry point
 # --------------------------------------------------------------------------------------------------
-def build_parser():
+def build_parser(command=None):
+    """The argument parser. With ``command``, only that subcommand's options are declared (the others
+    are listed by name): a subcommand's module is imported only when it runs."""
     from . import __version__
     parser = _Parser(prog="snu-np", description="Spiking Neural Units in NumPy/Numba: train, evaluate, demo. "
                      "Without a subcommand: the demo.")
     parser.add_argument("--version", action="version", version=f"snu-np {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (add_arguments, run) in COMMANDS.items():
         doc = (run.__doc__ or "").strip().splitlines()
         p = sub.add_parser(name, help=doc[0] if doc else None, description=doc[0] if doc else None)
-        add_arguments(p)
+        if command is None or name == command:
+            add_arguments(p)
         p.set_defaults(_run=run)
     return parser
 
@@ -278,8 +282,9 @@ def main(argv=None):
         debug = True
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["demo"] + argv          # "snu-np" and "snu-np --quick" run the demo
+    command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(command).parse_args(argv)
     except SystemExit as exc:           # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if getattr(args, "_run", None) is None:

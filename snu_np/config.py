@@ -167,8 +167,11 @@ class LoopConfig(_Section):
     shards: int = setting(1, "classification: run each batch as this many pieces in parallel threads", low=1)
     trials: int = setting(1, "train K seeds: seed, seed+1, ... (each in OUT/seed<s>)", low=1, resume_free=True)
     diverge_factor: Optional[float] = setting(
-        100.0, "stop as diverged when an epoch's mean training loss exceeds this multiple of the first "
-               "epoch's (0: off)", type=float, low=0.0, optional=True, resume_free=True)
+        100.0, "stop as diverged when a step's training loss exceeds this multiple of the run's first "
+               "step's loss (0: off)", type=float, low=0.0, optional=True, resume_free=True)
+    max_weight: Optional[float] = setting(
+        1e4, "stop as diverged when a weight's magnitude exceeds this (0: off); trained SNU weights are "
+             "of order 1", type=float, low=0.0, optional=True, resume_free=True)
 
 
 @dataclass(frozen=True)
@@ -473,6 +476,7 @@ def _from_schema1(d):
     if d.get("patience", 0) is None:
         d["patience"] = 0
     d.setdefault("diverge_factor", None)          # runs before schema 2 had no divergence stop
+    d.setdefault("max_weight", None)
     return d
 
 

@@ -9,8 +9,10 @@ What happens, epoch by epoch (``e`` counts from 0):
    BPTT fills the gradients) in ``shards`` threads (:class:`~snu_np.parallel.DataParallel`),
    optionally clipped to a global norm, and the optimiser steps.
 4. The run stops as diverged (:class:`~snu_np.errors.DivergedError`, naming the epoch and step)
-   when the loss, a gradient or a weight is not finite, or when the loss exceeds ``diverge_factor``
-   times the loss of the run's first step.
+   when the loss, a gradient or a weight is not finite, when a weight's magnitude exceeds
+   ``max_weight`` (1e4 by default: trained SNU weights are of order 1; a weight of 1e4 drives every
+   state far past the threshold, where the pseudo-derivative is 0 and the run can no longer learn),
+   or when the loss exceeds ``diverge_factor`` times the loss of the run's first step.
 5. The validation set is evaluated; if it improved (accuracy up / NLL down), the test set too: the
    reported test score is the one at the best-validation epoch. With ``ema`` the averaged weights
    are scored. The run (:mod:`snu_np.runs`) saves checkpoints after each epoch.
@@ -34,9 +36,14 @@ __all__ = ["train_epoch", "make_optimizer", "check_finite_weights", "progress_fa
 
 def make_optimizer(cfg, net):
     """The optimiser of a resolved run configuration, for ``net``."""
+    import dataclasses
+    import inspect
+
     from .optim import OPTIMIZERS
-    o = cfg.optim
-    return OPTIMIZERS[o.optimizer](net, lr=o.lr, weight_decay=o.weight_decay, ema=o.ema)
+    cls = OPTIMIZERS[cfg.optim.optimizer]
+    takes = inspect.signature(cls).parameters        # the [optim] settings the optimiser itself reads
+    hyper = {k: v for k, v in dataclasses.asdict(cfg.optim).items() if k in takes}
+    return cls(net, **hyper)
 
 
 def _diverged(what, epoch, step, n_steps):
@@ -44,11 +51,15 @@ def _diverged(what, epoch, step, n_steps):
                          f"try a smaller learning rate (--lr) or gradient clipping (--clip)")
 
 
-def check_finite_weights(net):
-    """The name of the first parameter holding NaN or inf, or None."""
+def check_finite_weights(net, max_weight=None):
+    """The name and problem of the first parameter holding NaN or inf, or (with ``max_weight``) an
+    entry larger than that in magnitude; None when all are fine."""
     for name, p, _ in net.parameters():
         if not all_finite(p):
-            return name
+            return f"parameter {name} is no longer finite"
+        if max_weight and p.size and max(float(p.max()), -float(p.min())) > max_weight:
+            return (f"parameter {name} has an entry of magnitude {max(float(p.max()), -float(p.min())):.3g}, "
+                    f"above --max-weight {max_weight:g}")
     return None
 
 
@@ -84,9 +95,9 @@ def train_epoch(net, opt, task, train_split, cfg, epoch, loss_fn, dp, state, bar
             opt.step()                            # checks every gradient before any update
         except FloatingPointError as err:
             raise _diverged(err, epoch, k, n_steps) from None
-        bad = check_finite_weights(net)
+        bad = check_finite_weights(net, cfg.run.max_weight)
         if bad is not None:
-            raise _diverged(f"parameter {bad} is no longer finite", epoch, k, n_steps)
+            raise _diverged(bad, epoch, k, n_steps)
         if state.get("first_loss") is None:
             state["first_loss"] = float(loss)
         elif factor and state["first_loss"] > 0 and loss > factor * state["first_loss"]:

@@ -59,10 +59,8 @@ def train(task=None, config=None, data_dir=None, out_dir=None, resume=False, ove
         The whole run; ``settings`` override single fields of it.
     **settings
         Any setting of :class:`~snu_np.config.RunConfig` by flat name: ``model``, ``layers``,
-        ``epochs``, ``batch_size``, ``lr``, ``optimizer``, ``seed``, ``lr_decay``, ``clip``,
-        ``weight_decay``, ``ema``, ``window``, ``dtype``, ``limit_train``, ``limit_test``,
-        ``recurrent``, ``trials``, ``patience``, ``val_size``, ``T``, ``decay``, ``g``, ``threshold``,
-        ``surrogate``, ``shards``, ``backend``, ... (see ``snu-np train --help``).
+        ``epochs``, ``batch_size``, ``lr``, ``optimizer``, ``seed``, ``dtype``, ``recurrent``,
+        ``trials``, ``patience``, ``shards``, ... (all of them: ``snu-np train --help``).
     data_dir : where the data files are (default: the loaders' search path / download cache).
     out_dir : the run folder for ``best.npz``, ``last.npz`` and ``results.json`` (None: write nothing).
     resume : continue the run in ``out_dir`` (same settings; ``epochs`` may grow).
