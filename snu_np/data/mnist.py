@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import check_choice
-from .download import fetch, resolve_base_urls, verify_file
+from ..errors import DataError
+from .download import DataNotFoundError, fetch, resolve_base_urls, verify_file
 from .idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx
 
 __all__ = ["load_mnist", "load_embedded_mnist", "MNIST_FILES", "MNIST_SHA256", "MNIST_URLS",
@@ -57,22 +58,29 @@ EMBEDDED_MNIST_SHA256 = {
 EMBEDDED_MNIST_SIZES = {"train": 3000, "test": 1000}
 
 
+_FIX = "the file is damaged or not the right one: delete it and download it again"
+
+
 def _read_pair(images_path, labels_path, expected_n=None):
     """Read and cross-check an images/labels IDX pair."""
     images = read_idx(images_path, expect_magic=IDX_IMAGES_MAGIC)
     labels = read_idx(labels_path, expect_magic=IDX_LABELS_MAGIC)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"{images_path}: expected uint8 images of shape (N, 28, 28), got {images.dtype} {images.shape}")
+        raise DataError(f"{images_path}: expected uint8 images of shape (N, 28, 28), got {images.dtype} "
+                        f"{images.shape}; {_FIX}")
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise ValueError(f"{labels_path}: expected uint8 labels of shape (N,), got {labels.dtype} {labels.shape}")
+        raise DataError(f"{labels_path}: expected uint8 labels of shape (N,), got {labels.dtype} "
+                        f"{labels.shape}; {_FIX}")
     if len(images) != len(labels):
-        raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+        raise DataError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} "
+                        f"labels; the two files are from different sets: {_FIX}")
     if expected_n is not None and len(images) != expected_n:
-        raise ValueError(f"{images_path}: expected {expected_n} images, got {len(images)}")
+        raise DataError(f"{images_path}: expected {expected_n} images, got {len(images)}; {_FIX}")
     if labels.size and labels.max() > 9:
         bad = int(np.argmax(labels > 9))
-        raise ValueError(f"{labels_path}: labels must be digits 0..9, found {int(labels[bad])} at index {bad}")
+        raise DataError(f"{labels_path}: labels must be digits 0..9, found {int(labels[bad])} at index {bad}; {_FIX}")
     return images, labels
+
 
 
 def load_mnist(data_dir=None, download=True, split="train", base_url=None, progress=True):
@@ -87,7 +95,8 @@ def load_mnist(data_dir=None, download=True, split="train", base_url=None, progr
     data_dir : str or os.PathLike, optional
         A folder holding ``train-images-idx3-ubyte.gz`` etc. (the official names).
     download : bool
-        Download missing files. ``False`` raises ``FileNotFoundError`` listing where it looked.
+        Download missing files. ``False`` raises :class:`~snu_np.data.download.DataNotFoundError` (a
+        ``FileNotFoundError``) whose first line says what to do, then where it looked.
     split : {"train", "test"}
         60,000 training or 10,000 test digits.
     base_url : str or list of str, optional
@@ -115,7 +124,7 @@ def load_mnist(data_dir=None, download=True, split="train", base_url=None, progr
 def _embedded_path(name):
     path = EMBEDDED_DIR / name
     if not path.is_file():
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             f"the embedded MNIST file {path} is missing; the package installation is incomplete "
             f"(reinstall snu-np, or rebuild the files with scripts/make_embedded_data.py)")
     return verify_file(path, EMBEDDED_MNIST_SHA256[name])

@@ -31,12 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from .._validate import check_float_dtype
-from .download import fetch, resolve_base_urls, search_dirs, verify_file
-from .idx import atomic_write_bytes
+from ..errors import DataError
+from ..io import atomic_write_bytes
+from .download import DataNotFoundError, fetch, resolve_base_urls, search_dirs, verify_file
 
 __all__ = ["load_music", "load_embedded_music", "read_music_file", "save_music_npz", "validate_music",
            "pad_sequences", "music_name", "MUSIC_SETS", "MUSIC_URL_ENV", "MUSIC_URLS", "SPLITS",
-           "N_KEYS", "MIDI_OFFSET", "RefusingUnpickler"]
+           "N_KEYS", "MIDI_OFFSET", "RefusingUnpickler", "RefusedPickleError"]
 
 SPLITS = ("train", "valid", "test")
 N_KEYS = 88
@@ -153,7 +154,7 @@ def _check_figures(data, canonical, source):
     for split, (n_seq, n_steps) in MUSIC_SETS[canonical]["figures"].items():
         got = (len(data[split]), sum(len(s) for s in data[split]))
         if got != (n_seq, n_steps):
-            raise ValueError(
+            raise DataError(
                 f"{source}: the {split} split of {canonical!r} should have {n_seq} sequences and "
                 f"{n_steps} time steps (published figures), got {got[0]} and {got[1]}; "
                 f"is this the right or a complete file?")
@@ -168,18 +169,20 @@ def _read_mat(path):
     try:
         mat = loadmat(str(path))
     except NotImplementedError as exc:
-        raise ValueError(f"{path}: MATLAB v7.3 (HDF5) files are not supported; save with -v7 or earlier") from exc
+        raise DataError(f"{path}: MATLAB v7.3 (HDF5) files are not supported; save it with -v7 or earlier, "
+                        f"or convert it with save_music_npz") from exc
     except Exception as exc:  # scipy raises several types for garbage input
-        raise ValueError(f"{path}: not a readable MATLAB .mat file ({type(exc).__name__}: {exc})") from exc
+        raise DataError(f"{path}: not a readable MATLAB .mat file ({type(exc).__name__}: {exc}); it is "
+                        f"truncated or damaged: delete it and download it again") from exc
     data = {}
     for split in SPLITS:
         var = f"{split}data"
         if var not in mat:
-            raise ValueError(f"{path}: missing variable {var!r}; expected traindata, validdata, testdata "
+            raise DataError(f"{path}: missing variable {var!r}; expected traindata, validdata, testdata "
                              f"(found {sorted(k for k in mat if not k.startswith('__'))})")
         cell = mat[var]
         if not (isinstance(cell, np.ndarray) and cell.dtype == object and cell.ndim == 2 and 1 in cell.shape):
-            raise ValueError(f"{path}: {var} must be a 1 x N cell array of T x 88 matrices, got "
+            raise DataError(f"{path}: {var} must be a 1 x N cell array of T x 88 matrices, got "
                              f"{getattr(cell, 'dtype', type(cell))} of shape {getattr(cell, 'shape', None)}")
         data[split] = list(cell.ravel())
     return data
@@ -190,25 +193,29 @@ def _read_npz(path):
         missing = [k for s in SPLITS for k in (f"{s}_roll", f"{s}_lengths")] + ["midi_offset"]
         missing = [k for k in missing if k not in z.files]
         if missing:
-            raise ValueError(f"{path}: missing arrays {missing}; expected {{split}}_roll, {{split}}_lengths "
+            raise DataError(f"{path}: missing arrays {missing}; expected {{split}}_roll, {{split}}_lengths "
                              f"and midi_offset for split in {list(SPLITS)}")
         offset = z["midi_offset"]
         if offset.size != 1 or offset.dtype.kind not in "iu" or offset.item() != MIDI_OFFSET:
-            raise ValueError(f"{path}: midi_offset must be the integer {MIDI_OFFSET}, got {offset!r}")
+            raise DataError(f"{path}: midi_offset must be the integer {MIDI_OFFSET}, got {offset!r}")
         data = {}
         for split in SPLITS:
             roll, lengths = z[f"{split}_roll"], z[f"{split}_lengths"]
             if lengths.ndim != 1 or lengths.dtype.kind not in "iu":
-                raise ValueError(f"{path}: {split}_lengths must be a 1-D integer array, got {lengths.dtype} {lengths.shape}")
+                raise DataError(f"{path}: {split}_lengths must be a 1-D integer array, got {lengths.dtype} {lengths.shape}")
             if roll.ndim != 2:
-                raise ValueError(f"{path}: {split}_roll must be 2-D (total steps, 88), got shape {roll.shape}")
+                raise DataError(f"{path}: {split}_roll must be 2-D (total steps, 88), got shape {roll.shape}")
             if (lengths <= 0).any():
-                raise ValueError(f"{path}: {split}_lengths has a non-positive length (empty sequence)")
+                raise DataError(f"{path}: {split}_lengths has a non-positive length (empty sequence)")
             if int(lengths.sum()) != roll.shape[0]:
-                raise ValueError(f"{path}: {split}_lengths sum to {int(lengths.sum())} but {split}_roll has "
+                raise DataError(f"{path}: {split}_lengths sum to {int(lengths.sum())} but {split}_roll has "
                                  f"{roll.shape[0]} rows")
             data[split] = np.split(roll, np.cumsum(lengths)[:-1])
     return data
+
+
+class RefusedPickleError(DataError, pickle.UnpicklingError):
+    """A pickle asked to import a class or function; it was refused before anything ran (exit code 3)."""
 
 
 class RefusingUnpickler(pickle.Unpickler):
@@ -220,12 +227,13 @@ class RefusingUnpickler(pickle.Unpickler):
     """
 
     def find_class(self, module, name):
-        raise pickle.UnpicklingError(
+        raise RefusedPickleError(
             f"refused to load {module}.{name} from a pickle: only plain lists, tuples, dicts, numbers and "
             f"strings are allowed, because unpickling a class or function can execute arbitrary code")
 
     def persistent_load(self, pid):
-        raise pickle.UnpicklingError("refused a persistent id in a pickle")
+        raise RefusedPickleError("refused a persistent id in a pickle: only plain lists, tuples, dicts, "
+                                 "numbers and strings are allowed")
 
 
 def _read_pickle(path):
@@ -234,32 +242,32 @@ def _read_pickle(path):
             # latin1 decodes Python-2 byte strings (the original files were written by Python 2).
             obj = RefusingUnpickler(f, encoding="latin1").load()
         except pickle.UnpicklingError as exc:
-            raise pickle.UnpicklingError(f"{path}: {exc}") from None
+            raise RefusedPickleError(f"{path}: {exc}") from None
         except Exception as exc:
-            raise ValueError(f"{path}: not a readable pickle ({type(exc).__name__}: {exc})") from exc
+            raise DataError(f"{path}: not a readable pickle ({type(exc).__name__}: {exc})") from exc
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a dict with keys {list(SPLITS)}, got {type(obj).__name__}")
+        raise DataError(f"{path}: expected a dict with keys {list(SPLITS)}, got {type(obj).__name__}")
     obj = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in obj.items()}
     if set(obj) != set(SPLITS):
-        raise ValueError(f"{path}: expected exactly the keys {list(SPLITS)}, got {sorted(map(str, obj))}")
+        raise DataError(f"{path}: expected exactly the keys {list(SPLITS)}, got {sorted(map(str, obj))}")
     data = {}
     hi = MIDI_OFFSET + N_KEYS - 1
     for split in SPLITS:
         seqs = obj[split]
         if not isinstance(seqs, (list, tuple)):
-            raise ValueError(f"{path}: [{split!r}] must be a list of sequences, got {type(seqs).__name__}")
+            raise DataError(f"{path}: [{split!r}] must be a list of sequences, got {type(seqs).__name__}")
         rolls = []
         for i, seq in enumerate(seqs):
             where = f"{path}: [{split!r}][{i}]"
             if not isinstance(seq, (list, tuple)) or len(seq) == 0:
-                raise ValueError(f"{where} must be a non-empty list of time steps")
+                raise DataError(f"{where} must be a non-empty list of time steps")
             roll = np.zeros((len(seq), N_KEYS), np.uint8)
             for t, notes in enumerate(seq):
                 if not isinstance(notes, (list, tuple)):
-                    raise ValueError(f"{where}[{t}] must be a list/tuple of MIDI numbers, got {type(notes).__name__}")
+                    raise DataError(f"{where}[{t}] must be a list/tuple of MIDI numbers, got {type(notes).__name__}")
                 for n in notes:
                     if isinstance(n, bool) or not isinstance(n, int) or not MIDI_OFFSET <= n <= hi:
-                        raise ValueError(f"{where}[{t}]: MIDI numbers must be integers {MIDI_OFFSET}..{hi} "
+                        raise DataError(f"{where}[{t}]: MIDI numbers must be integers {MIDI_OFFSET}..{hi} "
                                          f"(the 88 piano keys), got {n!r}")
                     roll[t, n - MIDI_OFFSET] = 1
             rolls.append(roll)
@@ -286,19 +294,36 @@ def read_music_file(path):
 
     Raises
     ------
-    pickle.UnpicklingError
+    RefusedPickleError (a DataError and a pickle.UnpicklingError)
         A pickle that tries to import a class or function (refused, nothing is executed).
-    ValueError
-        Malformed content: wrong keys, not 88 columns, values other than 0/1, empty sequences, MIDI
-        numbers outside 21..108. The message names the file and the offending sequence.
+    DataError (a ValueError)
+        An empty, truncated or unreadable file, or malformed content: wrong keys, not 88 columns,
+        values other than 0/1, empty sequences, MIDI numbers outside 21..108. The message names the
+        file (and the offending sequence) and says what to do.
+    DataNotFoundError (a FileNotFoundError)
+        The file does not exist.
     """
     path = Path(path)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
-        raise ValueError(f"{path}: unknown music file format {path.suffix!r}; expected one of {sorted(_READERS)}")
+        raise DataError(f"{path}: unknown music file format {path.suffix!r}; expected one of {sorted(_READERS)} "
+                        f"(rename the file, or convert it with save_music_npz)")
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    return validate_music(reader(path), name=str(path))
+        raise DataNotFoundError(f"{path} does not exist; check the path (or download the data set again)")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty (0 bytes), probably an interrupted copy or download; "
+                        f"delete it and download or create it again")
+    try:
+        data = reader(path)
+    except DataError:
+        raise
+    except Exception as exc:                    # noqa: BLE001  numpy/zipfile/scipy raise many types for damage
+        raise DataError(f"{path}: not a readable {path.suffix} file ({type(exc).__name__}: {exc}); it is "
+                        f"truncated or damaged: delete it and download or create it again") from exc
+    try:
+        return validate_music(data, name=str(path))
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"{exc}; the file is not a valid music data set: replace it with a correct copy") from exc
 
 
 def _candidates(canonical):
@@ -326,7 +351,8 @@ def load_music(name, data_dir=None, download=True, base_url=None, progress=True)
     data_dir : str or os.PathLike, optional
         A folder holding the files.
     download : bool
-        Download the .mat if no file is found; ``False`` raises ``FileNotFoundError``.
+        Download the .mat if no file is found; ``False`` raises
+        :class:`~snu_np.data.download.DataNotFoundError` (a ``FileNotFoundError``).
     base_url : str or list of str, optional
         Download mirror(s). Default: ``$SNU_NP_MUSIC_URL`` if set, else the TCN repository.
     progress : bool
@@ -344,7 +370,8 @@ def load_music(name, data_dir=None, download=True, base_url=None, progress=True)
     mat_name = f"{info['stem']}.mat"
     urls = [f"{b}/{mat_name}" for b in bases]
     if data_dir is not None and not Path(data_dir).is_dir():
-        raise FileNotFoundError(f"data_dir {str(data_dir)!r} is not an existing directory")
+        raise DataNotFoundError(f"data_dir {str(data_dir)!r} is not an existing directory; pass a folder "
+                                f"that holds the data files (--data-dir) or leave it out")
     for _, folder in search_dirs(data_dir, "music"):
         for fname, verified in _candidates(canonical):
             path = folder / fname
@@ -357,9 +384,9 @@ def load_music(name, data_dir=None, download=True, base_url=None, progress=True)
     try:
         path = fetch(mat_name, urls, info["sha256"], data_dir=data_dir, download=download,
                      progress=progress, subdir="music")
-    except FileNotFoundError as exc:
+    except DataNotFoundError as exc:
         others = ", ".join(f for f, _ in _candidates(canonical)[1:])
-        raise FileNotFoundError(f"{exc}\n(In each place, {others} would also have been accepted.)") from None
+        raise DataNotFoundError(f"{exc}\n(In each place, {others} would also have been accepted.)") from None
     data = read_music_file(path)
     _check_figures(data, canonical, path)
     return data
@@ -381,13 +408,14 @@ def load_embedded_music():
 
     path = EMBEDDED_DIR / EMBEDDED_MUSIC_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"the embedded music file {path} is missing; the package installation is "
+        raise DataNotFoundError(f"the embedded music file {path} is missing; the package installation is "
                                 f"incomplete (reinstall snu-np, or run scripts/make_embedded_data.py)")
     verify_file(path, EMBEDDED_MUSIC_SHA256)
     data = read_music_file(path)
     for split, n in EMBEDDED_MUSIC_FIGURES.items():
         if len(data[split]) != n:
-            raise ValueError(f"{path}: expected {n} {split} sequences, got {len(data[split])}")
+            raise DataError(f"{path}: expected {n} {split} sequences, got {len(data[split])}; the package "
+                            f"installation is damaged (reinstall snu-np)")
     return data
 
 
