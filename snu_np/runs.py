@@ -28,6 +28,7 @@ import numpy as np
 
 from .config import RunConfig
 from .errors import RunIOError, UsageError
+from .io import checkpoint_exists, clean_temp_files
 
 __all__ = ["train_run", "run_trials", "holds_run", "prepare_run_dir", "load_run_config", "RUN_FILES",
            "default_out_dir", "results_dict"]
@@ -42,12 +43,6 @@ def holds_run(path):
         return False
     return (checkpoint_exists(p / "last") or checkpoint_exists(p / "best") or (p / "results.json").exists()
             or (p / "summary.json").exists() or any(p.glob("seed*/results.json")))
-
-
-def checkpoint_exists(path):
-    """A checkpoint ``path`` (without suffix) exists when its ``.npz`` file does."""
-    p = Path(path)
-    return p.with_name(p.name + ".npz").exists()
 
 
 def default_out_dir(cfg, root="runs"):
@@ -82,6 +77,7 @@ def prepare_run_dir(out, resume=False, overwrite=False):
     except OSError as exc:
         raise RunIOError(f"cannot write to the run folder {out}: {exc.strerror or exc}; choose a writable "
                          f"--out") from None
+    clean_temp_files(out)                  # what a crash left half-written is never trusted
     if overwrite and not resume:
         _remove_run_files(out)
     return out
