@@ -7,6 +7,9 @@
     snu-np train TASK --model snu --layers 256,256 --epochs 20 --batch-size 128 --lr 3e-3 ...
     snu-np train --config RUN.toml [flags that override it] [--print-config]
     snu-np evaluate RUN_DIR_OR_CHECKPOINT [--data-dir DIR]
+    snu-np analog RUN_DIR_OR_CHECKPOINT [--times 1s,1h,1d,1y] [--draws 10] [--no-compensation] [--out DIR]
+    snu-np reproduce RECIPE|TABLE [--trials N] [--jobs N] [--scheduler ADDRESS] [--out DIR] | --list
+    snu-np report RUN_DIR... [--out DOCS_DIR]
     snu-np info
 
 Subcommands live in :data:`COMMANDS`, a dict ``name -> (add_arguments, run)``:
@@ -220,6 +223,15 @@ def run_exercises(args):
 
 
 register_command("exercises", _add_exercises, run_exercises)
+
+from .analog.cli import add_arguments as _add_analog  # noqa: E402
+from .analog.cli import run as run_analog  # noqa: E402
+from .reproduce.cli import add_report, add_reproduce, run_report, run_reproduce  # noqa: E402
+
+register_command("analog", _add_analog, run_analog)
+
+register_command("reproduce", add_reproduce, run_reproduce)
+register_command("report", add_report, run_report)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -185,6 +185,12 @@ class AnalogConfig(_Section):
     quantize_bits: Optional[int] = setting(None, "quantisation-aware training: forward passes with weights "
                                                  "on this many bits (straight-through gradient)",
                                            type=int, low=2, high=16, optional=True)
+    in_memory_epsilon: Optional[float] = setting(
+        None, "training in memory, simulated: updates accumulate and reach the PCM devices in pulses of this "
+              "many uS (mixed precision; e.g. 0.2; default: off)", type=float, low=0.0, low_open=True,
+        optional=True)
+    in_memory_noise: float = setting(0.5, "with --in-memory-epsilon: the std of one pulse's conductance change, "
+                                          "as a fraction of epsilon", low=0.0)
 
 
 SECTIONS = {"network": NetworkConfig, "optim": OptimConfig, "data": DataConfig, "run": LoopConfig,

@@ -43,7 +43,13 @@ def make_optimizer(cfg, net):
     cls = OPTIMIZERS[cfg.optim.optimizer]
     takes = inspect.signature(cls).parameters        # the [optim] settings the optimiser itself reads
     hyper = {k: v for k, v in dataclasses.asdict(cfg.optim).items() if k in takes}
-    return cls(net, **hyper)
+    opt = cls(net, **hyper)
+    if cfg.analog.in_memory_epsilon is not None:      # the updates reach simulated devices in pulses
+        from .analog.mixed_precision import MixedPrecision
+        from .tasks import derive_seed
+        opt = MixedPrecision(opt, epsilon=cfg.analog.in_memory_epsilon, pulse_noise=cfg.analog.in_memory_noise,
+                             seed=derive_seed(cfg.run.seed, 31))
+    return opt
 
 
 def _diverged(what, epoch, step, n_steps):
@@ -93,6 +99,9 @@ def train_epoch(net, opt, task, train_split, cfg, epoch, loss_fn, dp, state, bar
             if cfg.optim.clip is not None:
                 clip_grad_norm(net, cfg.optim.clip)
             opt.step()                            # checks every gradient before any update
+            if cfg.analog.weight_clip is not None:
+                from .analog.training import clip_weights
+                clip_weights(net, cfg.analog.weight_clip)
         except FloatingPointError as err:
             raise _diverged(err, epoch, k, n_steps) from None
         bad = check_finite_weights(net, cfg.run.max_weight)

@@ -172,7 +172,7 @@ def plot_neuron(I=None, V=None, spikes=None, v_th=None, v_reset=None, dt=1.0, ti
         arr = _array(value, name)
         if arr.ndim != 1:
             raise ValueError(f"{name} must be 1-D (one neuron, shape (T,)), got shape {arr.shape}; "
-                             f"pick one neuron, e.g. {name}[:, 0]")
+                             f"pick one neuron, e.g. {name}[:, {', '.join(['0'] * max(1, arr.ndim - 1))}]")
         arrays[name] = arr
     lengths = {name: a.size for name, a in arrays.items()}
     if len(set(lengths.values())) != 1:

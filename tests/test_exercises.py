@@ -7,7 +7,8 @@
 * for every check, typical wrong solutions fail *with the right diagnosis* and a right one passes.
 
 The checker tests are fast and pure NumPy (marked ``nojit``); running the built files and notebooks
-takes a few seconds more (``slow``).
+takes a few seconds more (``slow``). The grader's defences are in ``test_grading_security.py``, the
+teacher guide's classroom workflow in ``test_grading_classroom.py``.
 """
 import json
 import pathlib
@@ -18,10 +19,16 @@ import traceback
 import numpy as np
 import pytest
 
-from snu_np.exercises import (CHECKS, EXERCISES, MISTAKES, ExerciseCheckFailed, build, check,
+from snu_np.errors import UsageError
+from snu_np.exercises import (CHECKS, EXERCISES, MISTAKES, ExerciseCheckFailed, build, check, helpers,
                               hidden_lif_trace)
 from snu_np.exercises import checks as C
-from snu_np.exercises.build import BuildError, list_sources, main, render
+from snu_np.exercises.build import (PACK_NAME, STUDENT_DIR, BuildError, checkout_sources, has_solution_markers,
+                                    list_sources, main, render)
+from snu_np.exercises.checks import (ex01_lif_euler as E1, ex03_snu_forward as E3, ex04_snu_step_backward as E4,
+                                     ex05_bptt_loop as E5, ex06_pseudo_derivative as E6, ex07_reset_gradient as E7,
+                                     ex08_jitter_encoder as E8, ex09_lstm_backward as E9, ex11_quantize as E11,
+                                     ex12_drift_compensation as E12)
 from snu_np.functional import lstm as FL
 from snu_np.functional import snu as FS
 
@@ -40,7 +47,6 @@ def built(tmp_path_factory):
 @pytest.fixture
 def quiet(monkeypatch):
     monkeypatch.delenv(C.STRICT_ENV, raising=False)
-    monkeypatch.delenv(C.REPORT_ENV, raising=False)
 
 
 def run_check(name, fn, **kw):
@@ -66,12 +72,14 @@ def assert_passes(name, fn, **kw):
 @nojit
 def test_sources_match_the_catalogue():
     sources = list_sources()
-    assert [int(re.match(r"ex(\d+)_", p.name).group(1)) for p in sources] == list(range(1, 11))
+    assert sources[0].parent == checkout_sources() == ROOT / "exercises"
+    assert [int(re.match(r"ex(\d+)_", p.name).group(1)) for p in sources] == list(range(1, 13))
     assert [p.stem for p in sources] == [e.slug for e in EXERCISES]
     for ex, path in zip(EXERCISES, sources):
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"raise\s+NotImplementedError", text)
-        for name in ex.checks:
+        assert all(c.exercise == ex.number for c in ex.checks)
+        for name in ex.check_names:
             assert name in CHECKS
             assert f'check("{name}"' in text, f"{path.name} never calls check({name!r})"
 
@@ -83,6 +91,7 @@ def test_build_writes_both_versions(built):
     for version in ("student", "teacher"):
         names = sorted(p.name for p in written[version])
         assert len(names) == 2 * n + 1 and "README.md" in names
+        assert written["pack"] == [out / PACK_NAME]
         for ex in EXERCISES:
             py, nb = out / version / f"{ex.slug}.py", out / version / f"{ex.slug}.ipynb"
             text = py.read_text(encoding="utf-8")
@@ -118,7 +127,7 @@ def test_teacher_version_runs_and_passes_every_check(built, ex, monkeypatch, cap
     before = len(C.RESULTS)
     _run_file(out / "teacher" / f"{ex.slug}.py")
     ran = C.RESULTS[before:]
-    assert {r.name for r in ran} == set(ex.checks)
+    assert {r.name for r in ran} == set(ex.check_names)
     assert all(r.passed for r in ran)
     assert "✓" in capsys.readouterr().out
 
@@ -227,10 +236,12 @@ def test_cli_build_and_list(tmp_path, capsys):
     assert main(["build", "--out", str(tmp_path), "--version", "student", "--only", "3", "--no-notebooks"]) == 0
     assert sorted(p.name for p in (tmp_path / "student").iterdir()) == ["README.md", "ex03_snu_forward.py"]
     assert not (tmp_path / "teacher").exists()
+    assert (tmp_path / PACK_NAME).exists()
     assert main(["list"]) == 0
-    assert "snu_step_backward" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "snu_step_backward" in out and "quantize" in out and "compensate_drift" in out
     assert main([]) == 2
-    with pytest.raises(ValueError, match="no exercise numbered"):
+    with pytest.raises(UsageError, match="no exercise numbered"):
         build(tmp_path, "teacher", exercises=[42])
 
 
@@ -251,6 +262,7 @@ def test_grade_reports_passed_unfinished_and_wrong(built, tmp_path, quiet):
     assert unfinished["status"] == "unfinished" and "Exercise 3" in unfinished["detail"]
     assert unfinished["missing"] == ["snu_step_forward"] and not unfinished["passed"]
     assert bad["checks"][0]["mistake"] == "sign" and not bad["passed"] and bad["score"] == 0.0
+    assert bad["status"] == "error" and "stopped early" in bad["detail"]
     table = format_table(results)
     assert "PASS snu_step_forward" in table and "FAIL reset_term" in table and "1 of 3 files" in table
 
@@ -291,11 +303,10 @@ def test_not_implemented_propagates_and_other_errors_are_reported(quiet, tmp_pat
     assert "shapes" in r.hint
     r = run_check("snu_step_forward", lambda x_t, s_prev, y_prev, W, b, decay, soft=False: (s_prev, y_prev))
     assert not r.passed and "signature" in r.hint
-    report = tmp_path / "r.jsonl"
-    monkeypatch.setenv(C.REPORT_ENV, str(report))
+    # a check writes no report anywhere: the grader decides in its own process
+    monkeypatch.setenv("SNU_NP_EXERCISES_REPORT", str(tmp_path / "r.jsonl"))
     run_check("reset_term", lambda dz, s, y, d: -d * dz * s)
-    line = json.loads(report.read_text().splitlines()[-1])
-    assert line["name"] == "reset_term" and line["passed"] is True
+    assert not (tmp_path / "r.jsonl").exists() and not hasattr(C, "REPORT_ENV")
 
 
 @nojit
@@ -325,27 +336,31 @@ def test_teacher_guide_lists_every_mistake_and_exercise():
 def _as_student(name, key):
     """The checker's own known-wrong variant ``key`` of ``name``, wrapped as a student function."""
     if name == "lif_euler_step":
-        return lambda v, I, dt, tau, R, v_th, v_reset: C._lif_step(v, I, dt, tau, R, v_th, v_reset, m=key)
+        return lambda v, I, dt, tau, R, v_th, v_reset: E1._lif_step(v, I, dt, tau, R, v_th, v_reset, m=key)
     if name == "snu_step_forward":
-        return lambda x, s, y, W, b, d, H=None, soft=False: C._snu_fwd(x, s, y, W, b, d, H, soft, m=key)
+        return lambda x, s, y, W, b, d, H=None, soft=False: E3._snu_fwd(x, s, y, W, b, d, H, soft, m=key)
     if name == "snu_step_backward":
-        return lambda dy, ds_next, cache, detach_reset=False: C._snu_bwd(dy, ds_next, cache, detach_reset, m=key)
+        return lambda dy, ds_next, cache, detach_reset=False: E4._snu_bwd(dy, ds_next, cache, detach_reset, m=key)
     if name == "snu_backward":
         def f(dy, cache, detach_reset=False):
-            r = C._bptt(dy, cache, detach_reset, m=key)
+            r = dict(E5._bptt(dy, cache, detach_reset, m=key))
             return r.pop("dx"), {k: v for k, v in r.items() if v is not None}
         return f
     if name == "reset_term":
-        return lambda dz, s, y, d: C._reset_term(dz, s, y, d, m=key)
+        return lambda dz, s, y, d: E7._reset_term(dz, s, y, d, m=key)
     if name == "shift_image":
-        return lambda img, dy, dx: C._shift(img, dy, dx, key)
+        return lambda img, dy, dx: E8._shift(img, dy, dx, key)
     if name == "lstm_step_backward":
-        return lambda dh, dc_next, cache: C._lstm_bwd(dh, dc_next, cache, key)
+        return lambda dh, dc_next, cache: E9._lstm_bwd(dh, dc_next, cache, key)
+    if name == "quantize":
+        return lambda W, bits: E11.quantize_reference(W, bits, key)
+    if name == "compensate_drift":
+        return lambda y, y0, yt: E12.compensate_reference(y, y0, yt, key)
     raise KeyError(name)
 
 
 SELF_DIAGNOSED = ["lif_euler_step", "snu_step_forward", "snu_step_backward", "snu_backward", "reset_term",
-                  "shift_image", "lstm_step_backward"]
+                  "shift_image", "lstm_step_backward", "quantize", "compensate_drift"]
 
 
 @nojit
@@ -358,12 +373,12 @@ def test_every_known_mistake_is_recognised_as_itself(name, quiet):
 
 @nojit
 def test_every_pseudo_derivative_mistake_is_recognised_as_itself(quiet):
-    for key in C._PRIM:
+    for key in E6._PRIM:
         if key:
-            assert_fails("fast_sigmoid", C._GRAD[None], key, primitive=C._PRIM[key])
-    for key in C._GRAD:
+            assert_fails("fast_sigmoid", E6._GRAD[None], key, primitive=E6._PRIM[key])
+    for key in E6._GRAD:
         if key:
-            assert_fails("fast_sigmoid", C._GRAD[key], key, primitive=C._PRIM[None])
+            assert_fails("fast_sigmoid", E6._GRAD[key], key, primitive=E6._PRIM[None])
 
 
 # ============================================================ exercise 1: LIF step, f-I curve
@@ -499,43 +514,39 @@ def test_ex04_snu_step_backward(quiet):
 
 
 # ================================================================== exercise 5: the BPTT loop
-def bptt(dy, cache, detach_reset=False, accumulate=True, prev="ok", reverse=True, carry_y=True):
-    x, s, y, W, b, decay, H = (cache[k] for k in ("x", "s", "y", "W", "b", "decay", "H"))
-    T = x.shape[0]
-    zeros = np.zeros_like(s[0])
-    dx = np.zeros_like(x)
-    grads = {"W": np.zeros_like(W), "b": np.zeros_like(b), "decay": 0.0}
-    if H is not None:
-        grads["H"] = np.zeros_like(H)
-    ds_next = dy_next = zeros
-    for t in (reversed(range(T)) if reverse else range(T)):
-        if prev == "ok":
-            sp, yp = (s[t - 1], y[t - 1]) if t > 0 else (zeros, zeros)
-        elif prev == "same":
-            sp, yp = s[t], y[t]
-        else:                                            # the wrap-around bug
-            sp, yp = s[t - 1], y[t - 1]
-        c = (x[t], sp, yp, s[t], y[t], W, b, decay, H, cache["soft"], cache["g"], cache["surrogate"])
-        d = FS.snu_step_backward(dy[t] + (dy_next if carry_y else 0), ds_next, c, detach_reset)
-        dx[t] = d["dx"]
-        for k, dk in (("W", "dW"), ("b", "db"), ("decay", "ddecay"), ("H", "dH")):
-            if k in grads:
-                grads[k] = grads[k] + d[dk] if accumulate else d[dk]
-        ds_next, dy_next = d["ds_prev"], d["dy_prev"]
-    return dx, grads
+def _solution(slug, name):
+    """The teacher solution ``name`` of exercise ``slug``, from its source: a student's loop, without a
+    copy of it here."""
+    ns = {}
+    text = render((ROOT / "exercises" / f"{slug}.py").read_text(encoding="utf-8"), "teacher", 0)
+    code = text.split("\ncheck(")[0]                       # the definitions, before the first check cell
+    exec(compile(code, slug, "exec"), ns)
+    return ns[name]
 
 
 @nojit
 def test_ex05_snu_backward(quiet):
-    assert_passes("snu_backward", bptt)
+    assert_passes("snu_backward", _solution("ex05_bptt_loop", "snu_backward"))
     assert_passes("snu_backward", FS.snu_backward)
-    r = assert_fails("snu_backward", lambda *a, **k: bptt(*a, accumulate=False, **k), "assign")
+    r = assert_fails("snu_backward", _as_student("snu_backward", "assign"), "assign")
     assert "used = instead of +=" in r.hint
-    r = assert_fails("snu_backward", lambda *a, **k: bptt(*a, prev="same", **k), "off_by_one")
+    r = assert_fails("snu_backward", _as_student("snu_backward", "off_by_one"), "off_by_one")
     assert "you used y_t" in r.hint and "time index t = " in r.message
-    assert_fails("snu_backward", lambda *a, **k: bptt(*a, prev="wrap", **k), "wraparound")
-    assert_fails("snu_backward", lambda *a, **k: bptt(*a, reverse=False, **k), "forward_loop")
-    assert_fails("snu_backward", lambda *a, **k: bptt(*a, carry_y=False, **k), "no_dy_next")
+
+
+@nojit
+def test_bptt_variant_without_mistake_is_the_reference():
+    for k, (soft, rec) in enumerate([(False, False), (True, True)]):
+        cache, dy = E5._seq_case(k, soft, rec)
+        ref_dx, ref = FS.snu_backward(dy, cache)
+        out = helpers._bptt_variant(dy, cache)
+        np.testing.assert_allclose(out["dx"], ref_dx, rtol=1e-12, atol=1e-14)
+        for key in ref:
+            np.testing.assert_allclose(out[key], ref[key], rtol=1e-12, atol=1e-14)
+        dx, grads = helpers.bptt_with_reset_term(dy, cache, lambda dz, s, y, d: -d * dz * s)
+        np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-14)
+        dx, _ = helpers.bptt_with_reset_term(dy, cache, None)
+        np.testing.assert_allclose(dx, FS.snu_backward(dy, cache, detach_reset=True)[0], rtol=1e-12, atol=1e-14)
 
 
 # ============================================================ exercise 6: pseudo-derivative
@@ -587,7 +598,7 @@ def test_ex07_reset_term(quiet):
 @slow
 def test_ex07_comparison_run_is_reproducible():
     from snu_np.exercises import compare_reset_training
-    task = C.helpers.make_training_task(0, n_train=128, n_test=64)
+    task = helpers.make_training_task(0, n_train=128, n_test=64)
     a = compare_reset_training(lambda dz, s, y, d: -d * dz * s, epochs=2, task=task)
     b = compare_reset_training(lambda dz, s, y, d: -d * dz * s, epochs=2, task=task)
     assert set(a) == {"kept", "detached"}
@@ -728,3 +739,187 @@ def test_ex10_right_training_run_passes(quiet):
         return trained["result"]
 
     assert_fails("train", slow_train, "too_slow", time_budget=0.01)
+
+
+# ======================================================= checker blind spots (issue 19)
+@nojit
+def test_ex03_greater_or_equal_does_not_pass(quiet):
+    r = assert_fails("snu_step_forward", lambda *a, **k: _ge_forward(*a, **k), "ge")
+    assert "use > not >=" in r.hint and "exactly at the threshold" in r.message
+
+
+def _ge_forward(x_t, s_prev, y_prev, W, b, decay, H=None, soft=False):
+    s, y = fwd(x_t, s_prev, y_prev, W, b, decay, H, soft)
+    return s, (y if soft else (s + b >= 0) * 1.0)
+
+
+@nojit
+def test_ex04_flipped_pseudo_derivative_sign_gets_its_hint(quiet):
+    def flipped(dy, ds_next, cache, detach_reset=False):
+        soft = cache[9]
+        return bwd(dy, ds_next, cache, detach_reset) if soft else _negated_pseudo(dy, ds_next, cache, detach_reset)
+
+    r = assert_fails("snu_step_backward", flipped, "pseudo_sign")
+    assert "sign of the pseudo-derivative" in r.hint
+
+
+def _negated_pseudo(dy, ds_next, cache, detach_reset):
+    x_t, s_prev, y_prev, s, y, W, b, decay, H, soft, g, surrogate = cache
+    du = -dy * (1 - np.tanh(s + b) ** 2)
+    dz = (du + ds_next) * (s > 0)
+    gate = 1 - y_prev
+    out = {"dx": dz @ W.T, "dW": x_t.T @ dz, "db": du.sum(0), "ds_prev": decay * dz * gate, "dH": None,
+           "ddecay": float((dz * s_prev * gate).sum())}
+    dy_prev = 0 * y_prev if detach_reset else -decay * dz * s_prev
+    if H is not None:
+        out["dH"] = y_prev.T @ dz
+        dy_prev = dy_prev + dz @ H.T
+    out["dy_prev"] = dy_prev
+    return out
+
+
+# ====================================================== exercises 11 and 12: analog hardware
+@nojit
+def test_ex11_quantize(quiet):
+    def q(W, bits):
+        step = np.max(np.abs(W)) / (2 ** (bits - 1) - 1) if np.any(W) else 1.0
+        return step * np.round(W / step)
+
+    assert_passes("quantize", q)
+    def trunc(W, bits):
+        step = np.max(np.abs(W)) / (2 ** (bits - 1) - 1)
+        return step * (W / step).astype(int)
+
+    r = assert_fails("quantize", trunc, "trunc")
+    assert "rounded towards zero" in r.hint
+    r = assert_fails("quantize", _as_student("quantize", "affine"), "affine")
+    assert "not symmetric" in r.hint
+    Q = E11.quantize_reference(np.linspace(-1, 1, 101), 3)
+    np.testing.assert_array_equal(Q, -E11.quantize_reference(-np.linspace(-1, 1, 101), 3))
+    assert sorted(set(np.round(Q / (1 / 3)).astype(int))) == [-3, -2, -1, 0, 1, 2, 3]
+
+
+@nojit
+def test_ex12_compensate_drift(quiet):
+    assert_passes("compensate_drift", lambda y, a, b: y * np.abs(a).sum() / np.abs(b).sum())
+    r = assert_fails("compensate_drift", lambda y, a, b: y * np.abs(b).sum() / np.abs(a).sum(), "inverted")
+    assert "compensation factor inverted" in r.hint
+    d = helpers.drifted_layer_outputs(0, t=86400.0)
+    raw = np.linalg.norm(d["y"] - d["y_ideal"])
+    comp = np.linalg.norm(E12.compensate_reference(d["y"], d["y_cal_0"], d["y_cal_t"]) - d["y_ideal"])
+    assert comp < raw / 2                                 # the point of the exercise
+
+
+@nojit
+def test_analog_references_agree_with_snu_np_analog():
+    """The exercises' references are written from their definitions; snu_np.analog, where present,
+    computes the same numbers."""
+    analog = pytest.importorskip("snu_np.analog")
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(5, 6))
+    for bits in (2, 3, 4, 8):
+        np.testing.assert_allclose(analog.quantize(W, bits), E11.quantize_reference(W, bits), rtol=1e-12, atol=0)
+    inference = pytest.importorskip("snu_np.analog.inference")
+    X, y = rng.normal(size=(8, 5)), rng.normal(size=(3, 6))
+    W_t = W * rng.uniform(0.5, 0.9, W.shape)
+    alpha = inference.compensation_factor(X, W, W_t)
+    np.testing.assert_allclose(E12.compensate_reference(y, X @ W, X @ W_t), alpha * y, rtol=1e-12)
+
+
+# ============================================================ no solutions in the package
+@nojit
+def test_installed_package_holds_no_solution():
+    pkg = ROOT / "snu_np"
+    leaking = [p for p in pkg.rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb", ".md", ".txt")
+               and has_solution_markers(p.read_text(encoding="utf-8", errors="replace"))]
+    assert not leaking, f"solution or teacher blocks inside the package: {leaking}"
+    # and whatever setup.cfg's package_data ships
+    import configparser
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    patterns = [p.strip() for p in cfg.get("options.package_data", "snu_np", fallback="").split(",") if p.strip()]
+    shipped = [f for pat in patterns for f in pkg.glob(pat) if f.is_file() and f.suffix == ".py"]
+    assert not [f for f in shipped if has_solution_markers(f.read_text(encoding="utf-8"))]
+
+
+@nojit
+def test_packaged_student_versions_are_in_step_with_the_sources():
+    sources = list_sources(checkout_sources())
+    packaged = sorted(STUDENT_DIR.glob("ex*_*.py"))
+    assert [p.name for p in packaged] == [p.name for p in sources]
+    for src, pkg in zip(sources, packaged):
+        want = render(src.read_text(encoding="utf-8"), "student", int(src.name[2:4]), src.name)
+        assert pkg.read_text(encoding="utf-8") == want, f"{pkg.name} is stale: run `snu-np exercises sync`"
+
+
+@nojit
+def test_teacher_version_needs_the_sources(tmp_path, monkeypatch, capsys):
+    import importlib
+    B = importlib.import_module("snu_np.exercises.build")
+    monkeypatch.setattr(B, "_CHECKOUT_SOURCES", tmp_path / "nowhere")
+    assert B.checkout_sources() is None
+    with pytest.raises(UsageError, match="source checkout"):
+        build(tmp_path / "out", "teacher")
+    assert main(["build", "--out", str(tmp_path / "out"), "--version", "teacher"]) == 2
+    assert "--source DIR" in capsys.readouterr().err
+    # an installed copy still builds the student pack, from the packaged student files
+    written = build(tmp_path / "out", notebooks=False)
+    assert set(written) == {"student", "pack"}
+    import zipfile
+    with zipfile.ZipFile(written["pack"][0]) as zf:
+        names = zf.namelist()
+        assert "snu-np-exercises/ex04_snu_step_backward.py" in names and "snu-np-exercises/README.md" in names
+        assert not any(has_solution_markers(zf.read(n).decode("utf-8")) for n in names)
+    # ... and --source DIR gives the teacher version anywhere
+    written = build(tmp_path / "out2", "teacher", exercises=[3], notebooks=False, source_dir=ROOT / "exercises")
+    assert "decay * s_prev * (1.0 - y_prev)" in (tmp_path / "out2" / "teacher" / "ex03_snu_forward.py").read_text()
+
+
+# ======================================================================= grader building blocks
+@nojit
+def test_static_scan_follows_imports_aliases_and_reexports():
+    from snu_np.exercises.checks.base import STUDENT_API
+    from snu_np.exercises.scan import find_forbidden
+    forbidden = E3._FORBIDDEN
+    cases = {
+        "from snu_np.functional.snu import snu_step_forward as solution": True,
+        "import snu_np.functional.snu as FS\nf = FS.snu_step_forward": True,
+        "import snu_np\nf = snu_np.functional.snu.snu_forward": True,
+        "from snu_np import functional\nf = getattr(functional.snu, 'snu_step_forward')": True,
+        "from snu_np.functional import *\nf = snu_step_forward": True,
+        "from snu_np import SNU": True,                                  # a layer: snu_np.layers
+        "import importlib\nm = importlib.import_module('snu_np.kernels.snu')": True,
+        "from snu_np.exercises.checks.ex03_snu_forward import _snu_fwd": True,
+        "from snu_np.exercises import check\nfrom snu_np import lif\nlif.simulate": False,
+        "import numpy as np\nfrom snu_np.functional.snu import snu_step_backward": False,
+    }
+    for source, flagged in cases.items():
+        hits = find_forbidden(source, forbidden, allowed=STUDENT_API)
+        assert bool(hits) == flagged, (source, hits)
+    with pytest.raises(SyntaxError):
+        find_forbidden("def f(:", forbidden)
+
+
+@nojit
+def test_wire_format_is_plain_data():
+    import pickle
+    from snu_np.exercises import protocol
+    from snu_np.surrogates import get_surrogate
+    value = {"a": (np.arange(6.0).reshape(2, 3), None, True, 3, float("nan")), "b": [np.float32(1.5), "x"],
+             "s": get_surrogate("tanh", 2.0)}
+    back = protocol.decode(json.loads(json.dumps(protocol.encode(value))))
+    np.testing.assert_array_equal(back["a"][0], value["a"][0])
+    assert back["a"][1:4] == (None, True, 3) and np.isnan(back["a"][4]) and back["b"] == [1.5, "x"]
+    assert back["s"].name == "tanh" and back["s"].scale == 2.0
+    with pytest.raises(protocol.ProtocolError):
+        protocol.encode(object())
+    with pytest.raises(protocol.ProtocolError):
+        protocol.encode(np.array([object()], dtype=object))
+    import base64
+    import io
+    buf = io.BytesIO()
+    np.save(buf, np.array([object()], dtype=object), allow_pickle=True)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode({"__nd__": base64.b64encode(buf.getvalue()).decode()})
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode({"__pickle__": base64.b64encode(pickle.dumps(1)).decode()})

@@ -1,26 +1,29 @@
 """Classroom exercises with automatic feedback.
 
-Ten short notebooks along the course (the LIF neuron, the SNU's forward and backward pass, BPTT,
-pseudo-derivatives, the reset gradient, a jittered-input encoder, an LSTM step, a training run), each
-written once with its solution marked inside the source (``snu_np/exercises/source/``):
+Twelve short notebooks along the course (the LIF neuron, the SNU's forward and backward pass, BPTT,
+pseudo-derivatives, the reset gradient, a jittered-input encoder, an LSTM step, a training run, and two
+for analog hardware: quantisation and drift compensation), each written once with its solution marked
+inside the source. The sources live in the repository's ``exercises/`` folder, not in the installed
+package: the package ships the student versions only (``snu_np/exercises/student/``).
 
 * :func:`build` (``snu-np exercises build --out DIR``) writes the *student* version (solutions replaced
-  by ``raise NotImplementedError("Exercise N: ...")``, teacher notes removed) and the *teacher*
-  version, each as ``.py`` (jupytext percent format) and ``.ipynb``;
+  by ``raise NotImplementedError("Exercise N: ...")``, teacher notes removed), zipped as a student pack,
+  and, from a source checkout, the *teacher* version; each as ``.py`` (jupytext percent format) and
+  ``.ipynb``;
 * :func:`check` runs a student's function against the reference and explains what is wrong;
-* :func:`grade` (``snu-np exercises grade FILES``) runs submitted notebooks or scripts and tabulates
-  every check.
+* :func:`grade` (``snu-np exercises grade FOLDER``) grades submitted notebooks or scripts, each in its
+  own child process, comparing outputs in the grader's process; ``--csv`` writes a gradebook.
 
 See ``docs/teacher_guide.md``.
 """
 from .build import build, cli_add_arguments, cli_run, list_sources, main
-from .catalog import EXERCISES, Exercise
-from .checks import CHECKS, MISTAKES, CheckResult, ExerciseCheckFailed, Mistake, check
-from .grade import grade
+from .catalog import CHECKS, EXERCISES, MISTAKES, Exercise
+from .checks import CheckResult, ExerciseCheckFailed, Mistake, check
+from .grade import grade, write_csv
 from .helpers import (bptt_with_reset_term, compare_reset_training, example_images, hidden_lif_trace,
                       make_training_task)
 
 __all__ = ["check", "CheckResult", "ExerciseCheckFailed", "Mistake", "MISTAKES", "CHECKS",
-           "build", "grade", "list_sources", "cli_add_arguments", "cli_run", "main", "EXERCISES", "Exercise",
-           "hidden_lif_trace", "example_images", "make_training_task", "bptt_with_reset_term",
+           "build", "grade", "write_csv", "list_sources", "cli_add_arguments", "cli_run", "main", "EXERCISES",
+           "Exercise", "hidden_lif_trace", "example_images", "make_training_task", "bptt_with_reset_term",
            "compare_reset_training"]

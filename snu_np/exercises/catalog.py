@@ -1,48 +1,84 @@
-"""The list of exercises: order, source file, title, time needed, checks and what each teaches.
+"""The list of exercises: order, source file, title, time needed, what each teaches, and its checks.
 
-``docs/teacher_guide.md`` presents the same list for teachers; ``snu-np exercises list`` prints it.
+Each exercise's checks (with their known mistakes) live in ``checks/exNN_<name>.py``; this catalogue is
+the one place that puts them in order. ``docs/teacher_guide.md`` presents the same list for teachers;
+``snu-np exercises list`` prints it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import (ex01_lif_euler, ex02_hidden_lif, ex03_snu_forward, ex04_snu_step_backward, ex05_bptt_loop,
+                     ex06_pseudo_derivative, ex07_reset_gradient, ex08_jitter_encoder, ex09_lstm_backward,
+                     ex10_training_run, ex11_quantize, ex12_drift_compensation)
+
+__all__ = ["Exercise", "EXERCISES", "CHECKS", "MISTAKES", "exercise"]
+
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: ``number``, ``slug`` (its source file is ``source/<slug>.py``), ``title``,
-    ``minutes`` (typical time in class), ``checks`` (names for :func:`~snu_np.exercises.check`)
-    and ``teaches`` (one sentence)."""
+    """One exercise: ``number``, ``slug`` (its source and handed-out file is ``<slug>.py``), ``title``,
+    ``minutes`` (typical time in class), ``teaches`` (one sentence) and ``checks`` (its
+    :class:`~snu_np.exercises.checks.Check` objects, in the order the notebook runs them)."""
 
     number: int
     slug: str
     title: str
     minutes: int
-    checks: tuple
     teaches: str
+    checks: tuple
+
+    @property
+    def check_names(self):
+        return tuple(c.name for c in self.checks)
 
 
 EXERCISES = (
     Exercise(1, "ex01_lif_euler", "The LIF neuron: one Euler step and the f-I curve", 30,
-             ("lif_euler_step", "firing_rates"),
-             "discretising an ODE (decay 1 - dt/tau), threshold and reset, measuring a rate"),
+             "discretising an ODE (decay 1 - dt/tau), threshold and reset, measuring a rate", ex01_lif_euler.CHECKS),
     Exercise(2, "ex02_hidden_lif", "Read tau and the threshold off a membrane trace", 25,
-             ("estimate_lif_parameters",),
-             "what tau and v_th look like in data: exponential relaxation and the reset"),
-    Exercise(3, "ex03_snu_forward", "One SNU step, forward", 20, ("snu_step_forward",),
-             "the SNU as an LIF neuron in RNN form: reset gate, ReLU state, step or sigmoid output"),
-    Exercise(4, "ex04_snu_step_backward", "One SNU step, backward", 45, ("snu_step_backward",),
-             "the chain rule through one step, the pseudo-derivative, the reset gradient"),
-    Exercise(5, "ex05_bptt_loop", "Backpropagation through time: the loop", 30, ("snu_backward",),
-             "BPTT as a reversed loop: what flows back between steps, accumulating shared weights"),
+             "what tau and v_th look like in data: exponential relaxation and the reset", ex02_hidden_lif.CHECKS),
+    Exercise(3, "ex03_snu_forward", "One SNU step, forward", 20,
+             "the SNU as an LIF neuron in RNN form: reset gate, ReLU state, step or sigmoid output",
+             ex03_snu_forward.CHECKS),
+    Exercise(4, "ex04_snu_step_backward", "One SNU step, backward", 45,
+             "the chain rule through one step, the pseudo-derivative, the reset gradient",
+             ex04_snu_step_backward.CHECKS),
+    Exercise(5, "ex05_bptt_loop", "Backpropagation through time: the loop", 30,
+             "BPTT as a reversed loop: what flows back between steps, accumulating shared weights",
+             ex05_bptt_loop.CHECKS),
     Exercise(6, "ex06_pseudo_derivative", "Derive and code a pseudo-derivative", 25,
-             ("fast_sigmoid", "pseudo_derivative"),
-             "surrogate gradients as derivatives of smooth step-like primitives; finite differences"),
-    Exercise(7, "ex07_reset_gradient", "The reset gradient: kept or detached", 30, ("reset_term",),
-             "the gradient through the reset gate and what dropping it does to training"),
-    Exercise(8, "ex08_jitter_encoder", "A jittered event-camera encoder", 40, ("shift_image", "jitter_encode"),
-             "turning images into spikes: shifts with zero padding, temporal differences, seeded randomness"),
-    Exercise(9, "ex09_lstm_backward", "The LSTM step, backward", 45, ("lstm_step_backward",),
-             "backward through gates: sigmoid and tanh derivatives, the cell-state carry"),
-    Exercise(10, "ex10_training_run", "Train an SNU network to 90 %", 30, ("train",),
-             "a complete training loop: batches, forward, loss, backward, optimiser, evaluation"),
+             "surrogate gradients as derivatives of smooth step-like primitives; finite differences",
+             ex06_pseudo_derivative.CHECKS),
+    Exercise(7, "ex07_reset_gradient", "The reset gradient: kept or detached", 30,
+             "the gradient through the reset gate and what dropping it does to training", ex07_reset_gradient.CHECKS),
+    Exercise(8, "ex08_jitter_encoder", "A jittered event-camera encoder", 40,
+             "turning images into spikes: shifts with zero padding, temporal differences, seeded randomness",
+             ex08_jitter_encoder.CHECKS),
+    Exercise(9, "ex09_lstm_backward", "The LSTM step, backward", 45,
+             "backward through gates: sigmoid and tanh derivatives, the cell-state carry", ex09_lstm_backward.CHECKS),
+    Exercise(10, "ex10_training_run", "Train an SNU network to 90 %", 30,
+             "a complete training loop: batches, forward, loss, backward, optimiser, evaluation",
+             ex10_training_run.CHECKS),
+    Exercise(11, "ex11_quantize", "Quantise weights for analog hardware", 20,
+             "symmetric uniform quantisation: levels, step size, rounding to the nearest level",
+             ex11_quantize.CHECKS),
+    Exercise(12, "ex12_drift_compensation", "Compensate conductance drift", 20,
+             "why analog outputs shrink over time and how one calibration batch rescales them",
+             ex12_drift_compensation.CHECKS),
 )
+
+#: every check by name
+CHECKS = {c.name: c for ex in EXERCISES for c in ex.checks}
+#: every check's known mistakes, by check name
+MISTAKES = {name: list(c.mistakes) for name, c in CHECKS.items()}
+
+
+def exercise(number):
+    """The :class:`Exercise` numbered ``number``."""
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise TypeError(f"number must be an int, got {type(number).__name__}")
+    for ex in EXERCISES:
+        if ex.number == number:
+            return ex
+    raise ValueError(f"number: no exercise numbered {number}; known: {[e.number for e in EXERCISES]}")

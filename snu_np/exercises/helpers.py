@@ -5,7 +5,9 @@
 * :func:`example_images` -- a few small images with content up to the border (exercise 8);
 * :func:`make_training_task` -- a small synthetic spike-pattern classification task (exercises 7, 10);
 * :func:`bptt_with_reset_term` and :func:`compare_reset_training` -- BPTT through an SNU layer with the
-  reset-gradient term supplied by the student, and a kept-vs-detached training comparison (exercise 7).
+  reset-gradient term supplied by the student, and a kept-vs-detached training comparison (exercise 7);
+* :func:`drifted_layer_outputs` -- a linear analog layer's outputs before and after conductance drift
+  (exercise 12).
 
 Everything is seeded: the same arguments always give the same numbers.
 """
@@ -21,7 +23,7 @@ from ..network import Sequential
 from ..optim import Adam
 
 __all__ = ["hidden_lif_trace", "HIDDEN_TRACE_DT", "example_images", "make_training_task",
-           "bptt_with_reset_term", "compare_reset_training"]
+           "bptt_with_reset_term", "compare_reset_training", "drifted_layer_outputs"]
 
 # ------------------------------------------------------------------------------ exercise 2: hidden LIF
 HIDDEN_TRACE_DT = 0.1          # ms
@@ -114,7 +116,54 @@ def make_training_task(seed=0, n_train=512, n_test=512, T=20, n_in=32, n_classes
             "n_classes": n_classes}
 
 
-# ------------------------------------------------------------------ exercise 7: the reset gradient
+# ------------------------------------------------- exercises 5 and 7: BPTT with a mistake or a reset term
+def _bptt_variant(dy, cache, detach_reset=False, m=None, reset_term=None):
+    """BPTT through an SNU layer built on the reference step (``snu_step_backward``), either exactly as
+    ``snu_np.functional.snu.snu_backward`` (``m=None``, no ``reset_term``) or:
+
+    * with the loop mistake ``m`` of exercise 5 (``"assign"``, ``"off_by_one"``, ``"wraparound"``,
+      ``"no_dy_next"``, ``"no_ds_next"``, ``"forward_loop"``, ``"swap_carry"``, ``"ignore_detach"``);
+    * with the reset part of dL/dy_{t-1} given by ``reset_term(dz, s_prev, y_prev, decay)`` instead of
+      the reference's (exercise 7).
+
+    The only other BPTT loop in the package is the reference itself: the checker calls that one for the
+    right answer, and this one only for what a student may get wrong in the loop.
+
+    Returns ``{"dx", "W", "b", "H" (None if feed-forward), "decay"}``.
+    """
+    x, s, y, W, b, decay, H = (cache[k] for k in ("x", "s", "y", "W", "b", "decay", "H"))
+    T, zeros = x.shape[0], np.zeros_like(s[0])
+
+    def previous(t):                       # s_{t-1}, y_{t-1} as the step at t reads them
+        if m == "off_by_one":
+            return s[t], y[t]
+        if m == "wraparound" or t > 0:
+            return s[t - 1], y[t - 1]
+        return zeros, zeros
+
+    out = {"dx": np.zeros_like(x), "W": 0.0, "b": 0.0, "H": None if H is None else 0.0, "decay": 0.0}
+    carry = {"s": zeros, "y": zeros}       # what step t+1 sends back to s_t and y_t
+    for t in (range(T) if m == "forward_loop" else reversed(range(T))):
+        s_prev, y_prev = previous(t)
+        step = (x[t], s_prev, y_prev, s[t], y[t], W, b, decay, H, cache["soft"], cache["g"], cache["surrogate"])
+        detach = reset_term is not None or (detach_reset and m != "ignore_detach")
+        d = snu_step_backward(dy[t] + (0.0 if m == "no_dy_next" else carry["y"]),
+                              zeros if m == "no_ds_next" else carry["s"], step, detach)
+        out["dx"][t] = d["dx"]
+        for key in ("W", "b", "H", "decay"):
+            if out[key] is not None:
+                out[key] = d["d" + key] + (0.0 if m == "assign" else out[key])
+        dy_prev = d["dy_prev"]
+        if reset_term is not None:
+            reset = np.asarray(reset_term(d["dz"], s_prev, y_prev, decay), dtype=d["dz"].dtype)
+            dy_prev = dy_prev + np.broadcast_to(reset, dy_prev.shape)
+        carry = {"s": dy_prev, "y": d["ds_prev"]} if m == "swap_carry" else {"s": d["ds_prev"], "y": dy_prev}
+    for key in ("W", "b", "H"):            # T = 0 leaves the sums at 0.0: give them the parameters' shapes
+        if out[key] is not None and np.ndim(out[key]) == 0:
+            out[key] = np.zeros_like(cache[key])
+    return out
+
+
 def _zero_reset_term(dz, s_prev, y_prev, decay):
     return np.zeros_like(dz)
 
@@ -128,32 +177,14 @@ def bptt_with_reset_term(dy, cache, reset_term):
 
     Returns ``(dx, grads)`` like ``snu_backward``.
     """
-    reset_term = _zero_reset_term if reset_term is None else reset_term
-    x, s, y, W, b, decay, H = (cache[k] for k in ("x", "s", "y", "W", "b", "decay", "H"))
-    T = x.shape[0]
-    zeros = np.zeros_like(s[0])
-    dx = np.zeros_like(x)
-    grads = {"W": np.zeros_like(W), "b": np.zeros_like(b), "decay": 0.0}
-    if H is not None:
-        grads["H"] = np.zeros_like(H)
-    ds_next, dy_next = zeros, zeros
-    for t in reversed(range(T)):
-        s_prev = s[t - 1] if t > 0 else zeros
-        y_prev = y[t - 1] if t > 0 else zeros
-        step_cache = (x[t], s_prev, y_prev, s[t], y[t], W, b, decay, H,
-                      cache["soft"], cache["g"], cache["surrogate"])
-        # the reference step without its reset term; the given one is added instead
-        d = snu_step_backward(dy[t] + dy_next, ds_next, step_cache, detach_reset=True)
-        dx[t] = d["dx"]
-        grads["W"] += d["dW"]
-        grads["b"] += d["db"]
-        grads["decay"] += d["ddecay"]
-        if H is not None:
-            grads["H"] += d["dH"]
-        reset = np.asarray(reset_term(d["dz"], s_prev, y_prev, decay), dtype=d["dz"].dtype)
-        ds_next = d["ds_prev"]
-        dy_next = d["dy_prev"] + np.broadcast_to(reset, d["dz"].shape)
-    return dx, grads
+    if not isinstance(cache, dict) or not {"x", "s", "y", "W", "b", "decay", "H"} <= set(cache):
+        raise TypeError("cache must be the dict returned by snu_np.functional.snu.snu_forward")
+    if reset_term is not None and not callable(reset_term):
+        raise TypeError(f"reset_term must be a function (dz, s_prev, y_prev, decay) or None, "
+                        f"got {type(reset_term).__name__}")
+    out = _bptt_variant(dy, cache, reset_term=_zero_reset_term if reset_term is None else reset_term)
+    grads = {k: out[k] for k in ("W", "b", "decay") + (("H",) if cache["H"] is not None else ())}
+    return out["dx"], grads
 
 
 class _ResetTermSNU(SNU):
@@ -164,13 +195,13 @@ class _ResetTermSNU(SNU):
         super().__init__(*args, **kw)
         self.reset_term = reset_term
 
-    def backward(self, dy):
-        dy = self._check_dy(dy)
+    def backward(self, dy, need_dx=True, check_finite=True):
+        dy = self._check_dy(dy, check_finite)
         dx, g = bptt_with_reset_term(dy, self.cache, self.reset_term)
         for k in ("W", "b", "H"):
             if k in self.params:
                 self.grads[k] = np.asarray(g[k], dtype=self.dtype)
-        return dx
+        return dx if need_dx else None
 
 
 def compare_reset_training(reset_term, seed=0, hidden=32, epochs=8, lr=3e-3, batch_size=64,
@@ -205,3 +236,18 @@ def compare_reset_training(reset_term, seed=0, hidden=32, epochs=8, lr=3e-3, bat
                      "test_accuracy": accuracy(net.forward(task["x_test"]), task["y_test"]),
                      "train_accuracy": accuracy(net.forward(x), labels)}
     return out
+
+
+# ------------------------------------------------------------- exercise 12: a drifting analog layer
+def drifted_layer_outputs(seed=0, n_in=16, n_out=6, B_cal=32, B=10, t=3600.0, t0=20.0):
+    """A linear analog layer's outputs right after programming and after drift to time ``t`` (seconds):
+    ``y_cal_0`` and ``y_cal_t`` on a calibration batch, ``y`` (at time t) on another batch, and the
+    ideal outputs ``y_ideal`` of that batch (what compensation tries to recover)."""
+    if not (isinstance(t, (int, float)) and isinstance(t0, (int, float)) and t >= t0 > 0):
+        raise ValueError(f"t and t0 must be times in seconds with t >= t0 > 0, got t={t!r}, t0={t0!r}")
+    rng = np.random.default_rng([12, int(seed)])
+    W = rng.normal(0.0, 0.4, (n_in, n_out))
+    nu = np.clip(rng.normal(0.06, 0.02, W.shape), 0.0, None)        # one drift exponent per device
+    W_t = W * (t / t0) ** (-nu)
+    x_cal, x = rng.normal(size=(B_cal, n_in)), rng.normal(size=(B, n_in))
+    return {"y_cal_0": x_cal @ W, "y_cal_t": x_cal @ W_t, "y": x @ W_t, "y_ideal": x @ W}

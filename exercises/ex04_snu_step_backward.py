@@ -44,7 +44,8 @@
 # > array next to each line. The check runs four configurations (SNU feed-forward, SNU recurrent,
 # > soft SNU recurrent, SNU with `detach_reset=True`) and then a finite-difference check of a soft,
 # > recurrent step. It recognises: the reset gradient missing (= the `detach_reset=True` result), its
-# > sign, an extra gate factor in it, `detach_reset` ignored, the pseudo-derivative missing, `tanh`
+# > sign, an extra gate factor in it, `detach_reset` ignored, the pseudo-derivative missing or with its
+# > sign flipped, `tanh`
 # > instead of $1 - \tanh^2$, the pseudo-derivative evaluated at $s$ instead of $s + b$, the
 # > pseudo-derivative used for the soft SNU, $\sigma' = y$, `ds_next` dropped, the ReLU derivative
 # > missing, the gate or the decay missing in `ds_prev`, `dx` computed from $\delta u$, `dH` from

@@ -34,7 +34,8 @@
 # > recognised: the reset gate missing or inverted ($y$ instead of $1 - y$), sign of the decay term,
 # > $s - b$ instead of $s + b$, the bias inside the ReLU, no ReLU, $s_{t-1} H$ or $y_{t-1} H^\top$
 # > instead of $y_{t-1} H$, the recurrent term ignored, the step used for the soft SNU, the decay
-# > applied to the input as well.
+# > applied to the input as well, and `>=` instead of `>` (one configuration puts states exactly on
+# > the threshold, $s + b = 0$, where the SNU must not spike).
 # <!-- END TEACHER -->
 
 # %%
