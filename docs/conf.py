@@ -3,6 +3,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))   # eqscan (the label scan, shared with tests/test_docs.py), eqlabels
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import snu_np  # noqa: E402
@@ -19,7 +20,12 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "sphinx-mathjax-offline",   # MathJax bundled in the build (_static/mathjax/): equations render offline
+    "eqlabels",                 # docs/_ext/eqlabels.py: labels beside equation numbers, the equation index
 ]
+# served from the build, never from a CDN; sphinx-mathjax-offline copies its MathJax 3 here, and
+# tests/test_docs.py checks the path is local and the file is in the installed package
+mathjax_path = "mathjax/tex-chtml.js"
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 math_numfig = True
@@ -42,9 +48,10 @@ napoleon_use_ivar = True   # "Attributes" sections as fields: dataclass members 
 # numpy-style "Parameters" blocks name shapes like (T, B, n_in): not cross-references
 nitpicky = False
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py", "notebooks/README.md"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py", "notebooks/README.md", "_ext"]
 html_theme = "furo"
 html_title = "snu-np"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["snu_np.css"]
 # shapes such as (T, B, n_in) in numpy-style docstrings are not references to the attributes n_in
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "ref.python"]

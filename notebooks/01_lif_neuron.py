@@ -74,13 +74,20 @@ I = np.full(T, I0)
 
 V_euler, _ = lif.simulate(I, dt_coarse, tau, R=R, v_th=v_th, method="euler")
 V_exact, _ = lif.simulate(I, dt_coarse, tau, R=R, v_th=v_th, method="exact")
-t_grid = lif.time_axis(T, dt_coarse)                  # dt, 2 dt, ..., T dt: where V_t is recorded
+t_grid = lif.time_axis(T, dt_coarse)        # dt, 2 dt, ..., T dt: where V_t is recorded
 t_fine = np.linspace(0.0, t_end, 601)
 V_true = lif.analytic_v(t_fine, I0, tau, R=R)
 
 fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
 ax.plot(t_fine, V_true, color="black", lw=1.5, label="analytic $V(t)$ (lif-analytic)")
-ax.plot(np.r_[0, t_grid], np.r_[0, V_exact], "o", color="tab:green", ms=5, label="exact update (lif-exact)")
+ax.plot(
+    np.r_[0, t_grid],
+    np.r_[0, V_exact],
+    "o",
+    color="tab:green",
+    ms=5,
+    label="exact update (lif-exact)",
+)
 ax.plot(np.r_[0, t_grid], np.r_[0, V_euler], "s--", color="tab:orange", ms=4, lw=1,
         label=r"forward Euler (lif-euler), $\Delta t/\tau = 0.2$")
 ax.axhline(v_th, label=r"threshold $v_{th}$", color="tab:red", ls="--", lw=1.2)
@@ -90,7 +97,9 @@ ax.annotate(r"$t = \tau$: $V = (1 - 1/e)\,RI$", xy=(tau, (1 - np.exp(-1)) * R * 
             xytext=(tau + 6, 0.25), arrowprops={"arrowstyle": "->"})
 ax.set_xlabel("time (ms)")
 ax.set_ylabel("membrane potential $V$")
-ax.set_title(f"constant current $I = {I0}$, $\\tau$ = {tau:g} ms, $\\Delta t$ = {dt_coarse:g} ms")
+ax.set_title(
+    f"constant current $I = {I0}$, $\\tau$ = {tau:g} ms, $\\Delta t$ = {dt_coarse:g} ms"
+)
 ax.legend(loc="lower right", fontsize="small")
 ax.grid(alpha=0.3);
 
@@ -104,7 +113,8 @@ V_true_grid = lif.analytic_v(t_grid, I0, tau, R=R)
 print("max |exact - analytic| =", np.max(np.abs(V_exact - V_true_grid)))
 print("max |Euler - analytic| =", np.max(np.abs(V_euler - V_true_grid)))
 assert np.allclose(V_exact, V_true_grid, rtol=1e-12, atol=1e-14)
-assert np.all(V_euler >= V_true_grid - 1e-15)          # Euler charges faster than the true membrane
+# Euler charges faster than the true membrane
+assert np.all(V_euler >= V_true_grid - 1e-15)
 
 # %% [markdown]
 # ### Euler is first-order
@@ -130,8 +140,16 @@ print(f"fitted order of Euler: {slope:.3f}")
 print("exact-update errors:", err_exact)
 
 fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
-ax.loglog(dts, err_euler, "s-", color="tab:orange", label=f"forward Euler (slope {slope:.2f})")
-ax.loglog(dts, err_euler[0] * dts / dts[0], ":", color="gray", label=r"$\propto \Delta t$ (first order)")
+ax.loglog(
+    dts, err_euler, "s-", color="tab:orange", label=f"forward Euler (slope {slope:.2f})"
+)
+ax.loglog(
+    dts,
+    err_euler[0] * dts / dts[0],
+    ":",
+    color="gray",
+    label=r"$\propto \Delta t$ (first order)",
+)
 ax.set_xlabel(r"time step $\Delta t$ (ms)")
 ax.set_ylabel(r"$|V_{\mathrm{sim}} - V(t)|$ at $t$ = 20 ms")
 ax.set_title("error of the discretisation")
@@ -162,9 +180,19 @@ t_ms = lif.time_axis(T, dt)
 I_step = np.where(t_ms > 10.0, 1.5, 0.0) + np.where(t_ms > 60.0, 1.0, 0.0)
 V, spikes = lif.simulate(I_step, dt, tau, R=R, v_th=v_th, v_reset=0.0, method="euler")
 print("number of spikes:", int(spikes.sum()))
-fig = plot_neuron(I=I_step, V=V, spikes=spikes, v_th=v_th, v_reset=0.0, dt=dt, time_unit="ms",
-                  title="LIF neuron: integrate, fire, reset", equation=True)
-fig.axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small");   # legend beside the trace
+fig = plot_neuron(
+    I=I_step,
+    V=V,
+    spikes=spikes,
+    v_th=v_th,
+    v_reset=0.0,
+    dt=dt,
+    time_unit="ms",
+    title="LIF neuron: integrate, fire, reset",
+    equation=True,
+)
+# legend beside the trace
+fig.axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small");
 
 # %% [markdown]
 # **Check.** The potential never exceeds the threshold after the reset, it is at $v_{\mathrm{reset}}$
@@ -192,12 +220,20 @@ assert n_high / 60 > n_low / 50
 # %%
 currents = np.array([0.9, 1.1, 1.3, 1.5, 2.0, 3.0, 5.0])
 t_star = lif.time_to_first_spike(currents, tau, R=R, v_th=v_th)
-T = 600                                                   # 60 ms, enough for all of them
+T = 600                                                  # 60 ms, enough for all of them
 _, sp = lif.simulate(np.tile(currents, (T, 1)), dt, tau, R=R, v_th=v_th, method="exact")
-first_step = np.array([np.argmax(sp[:, n]) + 1 if sp[:, n].any() else np.inf for n in range(currents.size)])
+first_step = np.array(
+    [
+        np.argmax(sp[:, n]) + 1 if sp[:, n].any() else np.inf
+        for n in range(currents.size)
+    ]
+)
 predicted = np.where(np.isfinite(t_star), np.floor(t_star / dt) + 1, np.inf)
 for I_, ts, fs, ps in zip(currents, t_star, first_step, predicted):
-    print(f"I = {I_:3.1f}:  t* = {ts:7.3f} ms   first spike at step {fs:>4g} (predicted {ps:>4g})")
+    print(
+        f"I = {I_:3.1f}:  t* = {ts:7.3f} ms   first spike at step {fs:>4g} (predicted "
+        f"{ps:>4g})"
+    )
 
 # %%
 assert np.isinf(t_star[0]) and not sp[:, 0].any()          # below rheobase: never fires
@@ -217,11 +253,21 @@ assert np.array_equal(first_step, predicted)
 
 # %%
 I_values = np.linspace(0.0, 5.0, 41)
-rate_sim = lif.fi_curve(I_values, dt, tau, R=R, v_th=v_th, method="exact", estimator="isi")   # per ms
+# per ms
+rate_sim = lif.fi_curve(
+    I_values, dt, tau, R=R, v_th=v_th, method="exact", estimator="isi"
+)
 rate_ana = lif.firing_rate(I_values, tau, R=R, v_th=v_th)
-fig = plot_fi_curve(I_values, 1000 * rate_sim, 1000 * rate_ana, rheobase=v_th / R, rate_unit="Hz",
-                    current_unit=r"units of $v_{th}/R$", equation=True,
-                    title=f"LIF f–I curve ($\\tau$ = {tau:g} ms, $\\Delta t$ = {dt:g} ms)")
+fig = plot_fi_curve(
+    I_values,
+    1000 * rate_sim,
+    1000 * rate_ana,
+    rheobase=v_th / R,
+    rate_unit="Hz",
+    current_unit=r"units of $v_{th}/R$",
+    equation=True,
+    title=f"LIF f–I curve ($\\tau$ = {tau:g} ms, $\\Delta t$ = {dt:g} ms)",
+)
 
 # %% [markdown]
 # **Check.** Spikes happen on the grid, so each simulated interval is the first grid time after
@@ -257,9 +303,12 @@ fig, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
 for tau_i, color in zip([2.0, 10.0, 30.0], ["tab:blue", "tab:orange", "tab:green"]):
     V_i, _ = lif.simulate(pulse, dt, tau_i, R=R, v_th=v_th, method="exact")
     ax.plot(t_ms, V_i, color=color, label=rf"$\tau$ = {tau_i:g} ms")
-    v_one_tau = V_i[int(round((10.0 + tau_i) / dt)) - 1]            # V one tau after the onset
-    assert np.isclose(v_one_tau, (1 - np.exp(-1)) * R * 0.8)         # (lif-analytic) at t = tau
-ax.plot(t_ms, pulse, drawstyle="steps-pre", color="gray", ls=":", label=r"$R I(t)$ (input)")
+    v_one_tau = V_i[int(round((10.0 + tau_i) / dt)) - 1]     # V one tau after the onset
+    # (lif-analytic) at t = tau
+    assert np.isclose(v_one_tau, (1 - np.exp(-1)) * R * 0.8)
+ax.plot(
+    t_ms, pulse, drawstyle="steps-pre", color="gray", ls=":", label=r"$R I(t)$ (input)"
+)
 ax.set_xlabel("time (ms)")
 ax.set_ylabel("membrane potential $V$")
 ax.set_title("one input, three membrane time constants")

@@ -32,7 +32,8 @@ from snu_np import SNU, lif
 from snu_np.functional.snu import snu_forward
 from snu_np.plot import plot_neuron
 
-snu_np.set_backend("numpy")          # the plain-NumPy reference: the code this notebook talks about
+# the plain-NumPy reference: the code this notebook talks about
+snu_np.set_backend("numpy")
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(2020)
 
@@ -72,8 +73,12 @@ for ax in (ax1, ax2):
 
 # %%
 gap = np.exp(-x) - (1 - x)
-assert np.all(gap >= 0) and np.all(gap <= x**2 / 2 + 1e-15)      # 0 <= e^-x - (1 - x) <= x^2/2
-print(f"Euler decay 0.8 <-> dt/tau = {1 - 0.8:.2f}; the exact decay for that step would be {np.exp(-0.2):.4f}")
+# 0 <= e^-x - (1 - x) <= x^2/2
+assert np.all(gap >= 0) and np.all(gap <= x**2 / 2 + 1e-15)
+print(
+    f"Euler decay 0.8 <-> dt/tau = {1 - 0.8:.2f}; the exact decay for that step would "
+    f"be {np.exp(-0.2):.4f}"
+)
 
 # %% [markdown]
 # ## 2. The reset is a gate
@@ -94,9 +99,11 @@ print(f"Euler decay 0.8 <-> dt/tau = {1 - 0.8:.2f}; the exact decay for that ste
 # %%
 dt, tau, R, v_th = 0.5, 10.0, 2.0, 1.0                   # ms, ms, resistance, threshold
 I_demo = rng.uniform(0.0, 1.2, size=400)
-V, spikes, V_pre = lif.simulate(I_demo, dt, tau, R=R, v_th=v_th, method="euler", return_pre_reset=True)
+V, spikes, V_pre = lif.simulate(
+    I_demo, dt, tau, R=R, v_th=v_th, method="euler", return_pre_reset=True
+)
 assert spikes.sum() > 0
-assert np.array_equal(V, V_pre * (1 - spikes))           # the reset is the gate (1 - spike)
+assert np.array_equal(V, V_pre * (1 - spikes))       # the reset is the gate (1 - spike)
 print(f"{int(spikes.sum())} spikes; V == V_pre * (1 - spike) at every step")
 
 # %% [markdown]
@@ -130,13 +137,15 @@ print(f"{int(spikes.sum())} spikes; V == V_pre * (1 - spike) at every step")
 
 # %%
 T, N = 5000, 4
-I = rng.uniform(0.0, 1.2, size=(T, 1, N))                           # (T, B=1, N) random currents
-V, spikes, V_pre = lif.simulate(I, dt, tau, R=R, v_th=v_th, method="euler", return_pre_reset=True)
+I = rng.uniform(0.0, 1.2, size=(T, 1, N))                  # (T, B=1, N) random currents
+V, spikes, V_pre = lif.simulate(
+    I, dt, tau, R=R, v_th=v_th, method="euler", return_pre_reset=True
+)
 
-decay = 1 - dt / tau                                                # l(tau)
-W = (dt / tau) * R * np.eye(N)                                      # (n_in, n_out) = (N, N)
-b = np.full(N, -v_th)                                               # bias = -threshold
-s, y, _ = snu_forward(I, W, b, decay, g="identity")                 # the SNU, plain NumPy
+decay = 1 - dt / tau                                            # l(tau)
+W = (dt / tau) * R * np.eye(N)                                  # (n_in, n_out) = (N, N)
+b = np.full(N, -v_th)                                           # bias = -threshold
+s, y, _ = snu_forward(I, W, b, decay, g="identity")             # the SNU, plain NumPy
 
 print(f"decay = {decay}, W = {W[0, 0]} * identity, b = {b}")
 print("spikes per neuron, LIF:", spikes.sum(axis=(0, 1)), "  SNU:", y.sum(axis=(0, 1)))
@@ -146,8 +155,8 @@ print("spikes per neuron, LIF:", spikes.sum(axis=(0, 1)), "  SNU:", y.sum(axis=(
 # potential, and gating the state gives back the LIF's reported potential.
 
 # %%
-assert spikes.sum() > 500                                 # plenty of spikes to get right
-np.testing.assert_array_equal(y, spikes)                  # spike for spike
+assert spikes.sum() > 500                                # plenty of spikes to get right
+np.testing.assert_array_equal(y, spikes)                 # spike for spike
 np.testing.assert_allclose(s, V_pre, rtol=1e-12, atol=1e-12)
 np.testing.assert_allclose(s * (1 - y), V, rtol=1e-12, atol=1e-12)
 print("identical:", int(spikes.sum()), "spikes in", T, "steps")
@@ -158,7 +167,7 @@ print("identical:", int(spikes.sum()), "spikes in", T, "steps")
 # never negative. We set its parameters by hand instead of the random initial weights.
 
 # %%
-layer = SNU(N, N, decay=decay, threshold=v_th, seed=0)            # g = "relu" (the default)
+layer = SNU(N, N, decay=decay, threshold=v_th, seed=0)        # g = "relu" (the default)
 layer.set_params(W=W, b=b)
 y_layer = layer.forward(I)
 np.testing.assert_array_equal(y_layer, spikes)
@@ -174,17 +183,33 @@ print(layer)
 # %%
 n_show, k = 200, 0
 t_ms = lif.time_axis(n_show, dt)
-fig = plot_neuron(I=I[:n_show, 0, k], V=V_pre[:n_show, 0, k], spikes=spikes[:n_show, 0, k], v_th=v_th,
-                  dt=dt, time_unit="ms", title="LIF (lines, ticks) and SNU (dots, triangles): the same numbers")
+fig = plot_neuron(
+    I=I[:n_show, 0, k],
+    V=V_pre[:n_show, 0, k],
+    spikes=spikes[:n_show, 0, k],
+    v_th=v_th,
+    dt=dt,
+    time_unit="ms",
+    title="LIF (lines, ticks) and SNU (dots, triangles): the same numbers",
+)
 ax_V, ax_spk = fig.axes[1], fig.axes[2]
 ax_V.lines[0].set_label(r"LIF $V^{\mathrm{pre}}_t$")
 ax_spk.collections[0].set_label("LIF spikes")
 ax_spk.set_ylim(-0.1, 1.25)
-ax_V.plot(t_ms, s[:n_show, 0, k], ".", color="tab:orange", ms=4, label="SNU state $s_t$")
+ax_V.plot(
+    t_ms, s[:n_show, 0, k], ".", color="tab:orange", ms=4, label="SNU state $s_t$"
+)
 ax_V.set_ylabel(r"LIF $V^{\mathrm{pre}}_t$ / SNU $s_t$")
 ax_V.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
 fired = np.flatnonzero(y[:n_show, 0, k])
-ax_spk.plot(t_ms[fired], np.full(fired.size, 1.05), "v", color="tab:orange", ms=5, label="SNU $y_t$")
+ax_spk.plot(
+    t_ms[fired],
+    np.full(fired.size, 1.05),
+    "v",
+    color="tab:orange",
+    ms=5,
+    label="SNU $y_t$",
+)
 ax_spk.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small");
 
 # %% [markdown]
@@ -198,7 +223,10 @@ decay_x, gain_x = lif.step_coefficients(dt, tau, R, method="exact")
 V_x, spikes_x = lif.simulate(I, dt, tau, R=R, v_th=v_th, method="exact")
 _, y_x, _ = snu_forward(I, gain_x * np.eye(N), b, decay_x, g="identity")
 np.testing.assert_array_equal(y_x, spikes_x)
-print(f"exact: decay = {decay_x:.5f}, gain = {gain_x:.5f};  Euler: decay = {decay}, gain = {dt / tau * R}")
+print(
+    f"exact: decay = {decay_x:.5f}, gain = {gain_x:.5f};  Euler: decay = {decay}, gain "
+    f"= {dt / tau * R}"
+)
 print("spikes, exact vs Euler:", spikes_x.sum(axis=(0, 1)), spikes.sum(axis=(0, 1)))
 
 # %% [markdown]
@@ -209,13 +237,20 @@ print("spikes, exact vs Euler:", spikes_x.sum(axis=(0, 1)), spikes.sum(axis=(0, 
 #   current sinks below rest. With $g$ = identity the SNU is still the LIF exactly.
 
 # %%
-I_neg = rng.uniform(-2.0, 2.5, size=(T, 1, N))                       # now with inhibitory current
+I_neg = rng.uniform(-2.0, 2.5, size=(T, 1, N))             # now with inhibitory current
 _, spikes_n = lif.simulate(I_neg, dt, tau, R=R, v_th=v_th, method="euler")
 _, y_id, _ = snu_forward(I_neg, W, b, decay, g="identity")
 _, y_relu, _ = snu_forward(I_neg, W, b, decay, g="relu")
-print("spikes  LIF:", spikes_n.sum(), "  SNU identity:", y_id.sum(), "  SNU ReLU:", y_relu.sum())
-np.testing.assert_array_equal(y_id, spikes_n)                        # identity: still exact
-assert not np.array_equal(y_relu, spikes_n)                          # ReLU: a different neuron
+print(
+    "spikes  LIF:",
+    spikes_n.sum(),
+    "  SNU identity:",
+    y_id.sum(),
+    "  SNU ReLU:",
+    y_relu.sum(),
+)
+np.testing.assert_array_equal(y_id, spikes_n)                 # identity: still exact
+assert not np.array_equal(y_relu, spikes_n)                   # ReLU: a different neuron
 
 # %% [markdown]
 # The ReLU neuron fires *more*: it never has to climb back from below rest.

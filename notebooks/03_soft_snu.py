@@ -68,8 +68,14 @@ s_hard, y_hard, _ = snu_forward(x, W, b, decay, soft=False)
 s_soft, y_soft, _ = snu_forward(x, W, b, decay, soft=True)
 
 t = np.arange(1, T + 1)
-fig, (ax_x, ax_s, ax_y) = plt.subplots(3, 1, figsize=(8, 6.5), sharex=True, layout="constrained",
-                                       gridspec_kw={"height_ratios": [1, 2, 2]})
+fig, (ax_x, ax_s, ax_y) = plt.subplots(
+    3,
+    1,
+    figsize=(8, 6.5),
+    sharex=True,
+    layout="constrained",
+    gridspec_kw={"height_ratios": [1, 2, 2]},
+)
 ax_x.plot(t, x[:, 0, 0], drawstyle="steps-mid", color="tab:green")
 ax_x.set_ylabel("input $x_t$")
 ax_s.plot(t, s_hard[:, 0, 0], ".-", color="tab:blue", label="SNU state $s_t$")
@@ -77,9 +83,19 @@ ax_s.plot(t, s_soft[:, 0, 0], ".-", color="tab:orange", label="sSNU state $s_t$"
 ax_s.axhline(-b[0], color="tab:red", ls="--", lw=1.2, label=r"threshold $-b$")
 ax_s.set_ylabel("state $s_t$")
 ax_s.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-ax_y.vlines(t[y_hard[:, 0, 0] > 0], 0, 1, color="tab:blue", lw=2, label="SNU spikes $y_t$")
-ax_y.plot(t, y_soft[:, 0, 0], ".-", color="tab:orange", label=r"sSNU $y_t = \sigma(s_t + b)$")
-ax_y.axhline(sigmoid(b)[0], color="gray", ls=":", lw=1.2, label=r"$\sigma(b)$: floor for $s \geq 0$")
+ax_y.vlines(
+    t[y_hard[:, 0, 0] > 0], 0, 1, color="tab:blue", lw=2, label="SNU spikes $y_t$"
+)
+ax_y.plot(
+    t, y_soft[:, 0, 0], ".-", color="tab:orange", label=r"sSNU $y_t = \sigma(s_t + b)$"
+)
+ax_y.axhline(
+    sigmoid(b)[0],
+    color="gray",
+    ls=":",
+    lw=1.2,
+    label=r"$\sigma(b)$: floor for $s \geq 0$",
+)
 ax_y.set_ylabel("output $y_t$")
 ax_y.set_ylim(-0.05, 1.05)
 ax_y.set_xlabel("time step $t$")
@@ -95,13 +111,17 @@ fig.suptitle("the same input into an SNU and a soft SNU");
 # %%
 s_prev, y_prev, s_ref, y_ref = 0.0, 0.0, [], []
 for t_ in range(T):
-    s_prev = max(x[t_, 0, 0] * W[0, 0] + decay * s_prev * (1 - y_prev), 0.0)     # snu-state, ReLU
-    y_prev = 1 / (1 + np.exp(-(s_prev + b[0])))                                   # ssnu-output
+    # snu-state, ReLU
+    s_prev = max(x[t_, 0, 0] * W[0, 0] + decay * s_prev * (1 - y_prev), 0.0)
+    y_prev = 1 / (1 + np.exp(-(s_prev + b[0])))                            # ssnu-output
     s_ref.append(s_prev); y_ref.append(y_prev)
 np.testing.assert_allclose(s_soft[:, 0, 0], s_ref, rtol=1e-12)
 np.testing.assert_allclose(y_soft[:, 0, 0], y_ref, rtol=1e-12)
 assert np.all(y_soft >= sigmoid(b) - 1e-15)
-print(f"SNU: {int(y_hard.sum())} spikes;  sSNU: expected number of spikes sum(y) = {y_soft.sum():.2f}")
+print(
+    f"SNU: {int(y_hard.sum())} spikes;  sSNU: expected number of spikes sum(y) = "
+    f"{y_soft.sum():.2f}"
+)
 
 # %% [markdown]
 # ## 2. The SNU as the limit of an ever steeper sigmoid
@@ -113,7 +133,15 @@ u = np.linspace(-3, 3, 601)
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 for k, c in zip([1, 3, 10, 100], plt.cm.viridis(np.linspace(0.1, 0.8, 4))):
     ax.plot(u, sigmoid(k * u), color=c, label=rf"$\sigma({k}\,u)$")
-ax.plot(u, step(u), color="black", lw=2, ls="--", drawstyle="steps-post", label="step $h(u)$")
+ax.plot(
+    u,
+    step(u),
+    color="black",
+    lw=2,
+    ls="--",
+    drawstyle="steps-post",
+    label="step $h(u)$",
+)
 ax.set_xlabel("$u = s + b$")
 ax.set_ylabel("output $y$")
 ax.set_title("steeper and steeper sigmoids")
@@ -133,9 +161,9 @@ ax.legend(fontsize="small");
 
 # %%
 T, n_in, n_out = 50, 10, 5
-x = (rng.random((T, 1, n_in)) < 0.2).astype(float)              # rate-coded input spikes
-layer = SNU(n_in, n_out, seed=0)                                # Glorot-uniform W, b = -1
-W, b = layer.params["W"] * 2.0, layer.params["b"]               # stronger weights: more spikes
+x = (rng.random((T, 1, n_in)) < 0.2).astype(float)       # rate-coded input spikes
+layer = SNU(n_in, n_out, seed=0)                         # Glorot-uniform W, b = -1
+W, b = layer.params["W"] * 2.0, layer.params["b"]        # stronger weights: more spikes
 
 
 def steep_ssnu(x, W, b, decay, k):
@@ -151,7 +179,9 @@ def steep_ssnu(x, W, b, decay, k):
 
 k = 7.0
 _, y_trick, _ = snu_forward(x, k * W, k * b, decay, soft=True)
-np.testing.assert_allclose(y_trick, steep_ssnu(x, W, b, decay, k), rtol=1e-12, atol=1e-15)
+np.testing.assert_allclose(
+    y_trick, steep_ssnu(x, W, b, decay, k), rtol=1e-12, atol=1e-15
+)
 print("sSNU(kW, kb) == steep sSNU with sigmoid(k u): checked")
 
 # %% [markdown]
@@ -183,7 +213,9 @@ ax1.set_ylabel(f"output $y_t$ of neuron {j}")
 ax1.set_title("outputs converge to the SNU's spikes")
 ax1.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
 ax2.loglog(ks, err_y, "o-", label=r"max $|y^{(k)}_t - y^{\mathrm{SNU}}_t|$")
-ax2.loglog(ks, np.maximum(err_s, 1e-17), "s-", label=r"max $|s^{(k)}_t - s^{\mathrm{SNU}}_t|$")
+ax2.loglog(
+    ks, np.maximum(err_s, 1e-17), "s-", label=r"max $|s^{(k)}_t - s^{\mathrm{SNU}}_t|$"
+)
 ax2.set_xlabel("steepness $k$")
 ax2.set_ylabel("largest difference (all steps, neurons)")
 ax2.set_title("sSNU → SNU as $k \\to \\infty$")
@@ -196,7 +228,7 @@ for ax in (ax1, ax2):
 # (rounding its outputs to 0/1 gives exactly the SNU's) and states.
 
 # %%
-assert np.all(np.diff(err_y[3:]) <= 0)                        # monotone once k is moderately large
+assert np.all(np.diff(err_y[3:]) <= 0)             # monotone once k is moderately large
 assert err_y[-1] < 1e-3 and err_s[-1] < 1e-3
 assert np.array_equal(np.round(ys[ks[-1]]), y_snu)
 
@@ -214,7 +246,7 @@ assert np.array_equal(np.round(ys[ks[-1]]), y_snu)
 T, n_in, n_out = 80, 20, 8
 x = (rng.random((T, 1, n_in)) < 0.15).astype(float)
 snu = SNU(n_in, n_out, seed=1)
-snu.set_params(W=1.5 * snu.params["W"])                         # a little stronger than Glorot
+snu.set_params(W=1.5 * snu.params["W"])                  # a little stronger than Glorot
 y = snu.forward(x)
 fig = plot_states(snu.cache["s"][:, 0], y[:, 0], threshold=1.0, equation=True,
                   title="SNU layer: 8 neurons, 20 rate-coded inputs")
@@ -243,9 +275,15 @@ ssnu = SNU(n_in, n_out, soft=True, seed=1)
 ssnu.set_params(W=snu.params["W"])
 y_s = ssnu.forward(x)
 s_s = ssnu.cache["s"]
-fig = plot_states(s_s[:, 0], threshold=1.0,
-                  title="soft SNU layer (same weights): states; outputs are probabilities")
-print(f"mean output: SNU {y.mean():.3f} spikes/step,  sSNU {y_s.mean():.3f} (expected spikes/step)")
+fig = plot_states(
+    s_s[:, 0],
+    threshold=1.0,
+    title="soft SNU layer (same weights): states; outputs are probabilities",
+)
+print(
+    f"mean output: SNU {y.mean():.3f} spikes/step,  sSNU {y_s.mean():.3f} (expected "
+    "spikes/step)"
+)
 
 # %% [markdown]
 # **Check.** Wherever the previous state was positive, the sSNU's new state is strictly larger than

@@ -52,18 +52,19 @@ rng = np.random.default_rng(4)
 # As a loss we take the squared distance of the outputs from a target pattern $\hat y_t$:
 #
 # $$ L = \tfrac12 \sum_{t=1}^{4} \sum_{k=1}^{2} (y_{t,k} - \hat y_{t,k})^2, \qquad
-#    \bar\delta y_t = \frac{\partial L}{\partial y_t}\Big|_{\text{direct}} = y_t - \hat y_t . $$
+#    \hat\delta y_t = \frac{\partial L}{\partial y_t}\Big|_{\text{direct}} = y_t - \hat y_t . $$
 #
-# $\bar\delta y_t$ is only the part of the gradient that arrives at $y_t$ *directly* (what the layer
+# $\hat\delta y_t$ is only the part of the gradient that arrives at $y_t$ *directly* (what the layer
 # receives as `dy[t]`); the total $\delta y_t$ also has a part that comes back from step $t+1$.
 
 # %%
 T, n_in, n_out = 4, 3, 2
 x = rng.uniform(0.0, 1.0, size=(T, 1, n_in))               # (T, B=1, n_in)
-W = rng.uniform(0.1, 0.9, size=(n_in, n_out))               # positive weights: every z_t > 0 here
+W = rng.uniform(0.1, 0.9, size=(n_in, n_out))     # positive weights: every z_t > 0 here
 b = np.array([-1.0, -1.0])
 decay = 0.8
-target = np.array([[0, 0], [1, 0], [0, 1], [1, 0]], dtype=float)[:, None, :]    # (T, 1, n_out)
+# (T, 1, n_out)
+target = np.array([[0, 0], [1, 0], [0, 1], [1, 0]], dtype=float)[:, None, :]
 
 s, y, cache = snu_forward(x, W, b, decay, soft=True)        # the package's forward pass
 z = np.zeros_like(s)
@@ -76,11 +77,16 @@ dy_direct = y - target                                      # dL/dy_t from the l
 loss = 0.5 * np.sum((y - target) ** 2)
 
 print("W =\n", W, "\nb =", b, "  decay =", decay)
-print(f"\n{'t':>2} | {'x_t':^26} | {'z_t = s_t':^18} | {'y_t':^18} | {'target':^8} | {'dy_t (direct)':^18}")
+a2s = lambda v: np.array2string(v, precision=3)   # short numbers: one line per step
+print(
+    f"\n{'t':>2} | {'x_t':^21} | {'z_t = s_t':^15} | {'y_t':^15} | {'target':^8} | "
+    f"{'dy_t (direct)':^16}"
+)
 for t in range(T):
-    print(f"{t + 1:>2} | {np.array2string(x[t, 0]):^26} | {np.array2string(s[t, 0]):^18} | "
-          f"{np.array2string(y[t, 0]):^18} | {np.array2string(target[t, 0], precision=0):^8} | "
-          f"{np.array2string(dy_direct[t, 0]):^18}")
+    print(
+        f"{t + 1:>2} | {a2s(x[t, 0]):^21} | {a2s(s[t, 0]):^15} | {a2s(y[t, 0]):^15} | "
+        f"{np.array2string(target[t, 0], precision=0):^8} | {a2s(dy_direct[t, 0]):^16}"
+    )
 print(f"\nloss L = {loss:.6f}")
 
 # %% [markdown]
@@ -90,17 +96,18 @@ print(f"\nloss L = {loss:.6f}")
 # step $t+1$ to step $t$: the gradient arriving at $y_t$ and the gradient arriving at $s_t$. Both are
 # zero at $t = T$: nothing comes after the last step. Then, for $t = T, \dots, 1$:
 #
-# | term | equation | label |
-# |---|---|---|
-# | total gradient at the output | $\delta y_t = \bar\delta y_t + \delta y_t^{(t+1)}$ | `bptt-loop` |
-# | through the sigmoid | $\delta u_t = \delta y_t \odot y_t(1 - y_t)$ | `bptt-du` |
-# | bias | $\partial L/\partial b \mathrel{+}= \delta u_t$ | `bptt-db` |
-# | the state | $\delta s_t = \delta u_t + \delta s_t^{(t+1)}$ | `bptt-ds` |
-# | through $g$ = ReLU | $\delta z_t = \delta s_t \odot [s_t > 0]$ | `bptt-dz` |
-# | input | $\delta x_t = \delta z_t W^\top$ | `bptt-dx` |
-# | weights | $\partial L/\partial W \mathrel{+}= x_t^\top \delta z_t$ | `bptt-dW` |
-# | carry to $s_{t-1}$ (decay term) | $\delta s_{t-1}^{(t)} = \lambda\, \delta z_t \odot (1 - y_{t-1})$ | `bptt-carry-s` |
-# | carry to $y_{t-1}$ (**reset gate**) | $\delta y_{t-1}^{(t)} = -\lambda\, \delta z_t \odot s_{t-1}$ | `bptt-reset` |
+# * total gradient at the output (`bptt-loop`):
+#   $\delta y_t = \hat\delta y_t + \delta y_t^{(t+1)}$
+# * through the sigmoid (`bptt-du`): $\delta u_t = \delta y_t \odot y_t(1 - y_t)$
+# * bias (`bptt-db`): $\partial L/\partial b \mathrel{+}= \delta u_t$
+# * the state (`bptt-ds`): $\delta s_t = \delta u_t + \delta s_t^{(t+1)}$
+# * through $g$ = ReLU (`bptt-dz`): $\delta z_t = \delta s_t \odot [s_t > 0]$
+# * input (`bptt-dx`): $\delta x_t = \delta z_t W^\top$
+# * weights (`bptt-dW`): $\partial L/\partial W \mathrel{+}= x_t^\top \delta z_t$
+# * carry to $s_{t-1}$, the decay term (`bptt-carry-s`):
+#   $\delta s_{t-1}^{(t)} = \lambda\, \delta z_t \odot (1 - y_{t-1})$
+# * carry to $y_{t-1}$, the **reset gate** (`bptt-reset`):
+#   $\delta y_{t-1}^{(t)} = -\lambda\, \delta z_t \odot s_{t-1}$
 #
 # The last line exists because $y_{t-1}$ appears in $z_t$ through the gate $(1 - y_{t-1})$.
 
@@ -108,25 +115,31 @@ print(f"\nloss L = {loss:.6f}")
 dW = np.zeros_like(W)
 db = np.zeros_like(b)
 dx = np.zeros_like(x)
-ds_from_next = np.zeros((1, n_out))            # delta s_t^(t+1): nothing after the last step
-dy_from_next = np.zeros((1, n_out))            # delta y_t^(t+1)
-for t in reversed(range(T)):                   # array index t is step t + 1
+ds_from_next = np.zeros((1, n_out))       # delta s_t^(t+1): nothing after the last step
+dy_from_next = np.zeros((1, n_out))       # delta y_t^(t+1)
+for t in reversed(range(T)):              # array index t is step t + 1
     s_prev = s[t - 1] if t > 0 else np.zeros((1, n_out))
     y_prev = y[t - 1] if t > 0 else np.zeros((1, n_out))
-    dy_t = dy_direct[t] + dy_from_next                     # (bptt-loop)
-    du = dy_t * y[t] * (1 - y[t])                          # (bptt-du)   sigmoid' = y (1 - y)
-    db += du.sum(axis=0)                                   # (bptt-db)
-    ds = du + ds_from_next                                 # (bptt-ds)
-    dz = ds * (s[t] > 0)                                   # (bptt-dz)   ReLU'
-    dx[t] = dz @ W.T                                       # (bptt-dx)
-    dW += x[t].T @ dz                                      # (bptt-dW)
-    ds_from_next = decay * dz * (1 - y_prev)               # (bptt-carry-s)  -> step t-1
-    dy_from_next = -decay * dz * s_prev                    # (bptt-reset)    -> step t-1
+    dy_t = dy_direct[t] + dy_from_next                # (bptt-loop)
+    du = dy_t * y[t] * (1 - y[t])                     # (bptt-du)   sigmoid' = y (1 - y)
+    db += du.sum(axis=0)                              # (bptt-db)
+    ds = du + ds_from_next                            # (bptt-ds)
+    dz = ds * (s[t] > 0)                              # (bptt-dz)   ReLU'
+    dx[t] = dz @ W.T                                  # (bptt-dx)
+    dW += x[t].T @ dz                                 # (bptt-dW)
+    ds_from_next = decay * dz * (1 - y_prev)          # (bptt-carry-s)  -> step t-1
+    dy_from_next = -decay * dz * s_prev               # (bptt-reset)    -> step t-1
     print(f"step t = {t + 1}")
-    print(f"   dy_t = direct {dy_direct[t, 0]} + from t+1 {dy_t[0] - dy_direct[t, 0]} = {dy_t[0]}")
+    print(
+        f"   dy_t = direct {dy_direct[t, 0]} + from t+1 {dy_t[0] - dy_direct[t, 0]} = "
+        f"{dy_t[0]}"
+    )
     print(f"   du_t = {du[0]}    ds_t = {ds[0]}    dz_t = {dz[0]}")
     print(f"   dx_t = {dx[t, 0]}")
-    print(f"   carried to step {t}:  ds (decay) = {ds_from_next[0]},  dy (reset) = {dy_from_next[0]}")
+    print(
+        f"   carried to step {t}:  ds (decay) = {ds_from_next[0]},  dy (reset) = "
+        f"{dy_from_next[0]}"
+    )
 print("\ndL/dW =\n", dW, "\ndL/db =", db)
 
 # %% [markdown]
@@ -152,23 +165,30 @@ print("hand-written loop == snu_backward")
 
 # %%
 def bptt(x, s, y, W, b, decay, dy, soft, surrogate="tanh", detach_reset=False):
-    """BPTT for a feed-forward SNU/sSNU layer with g = ReLU. Returns dx, dW, db and ds (T, B, n)."""
+    """BPTT for a feed-forward SNU/sSNU layer with g = ReLU. Returns dx, dW, db and ds
+    (T, B, n)."""
     surrogate = get_surrogate(surrogate)
     T, B, n = s.shape
-    dx, dW, db, ds_all = np.zeros_like(x), np.zeros_like(W), np.zeros_like(b), np.zeros_like(s)
+    dx, dW, db, ds_all = (
+        np.zeros_like(x),
+        np.zeros_like(W),
+        np.zeros_like(b),
+        np.zeros_like(s),
+    )
     ds_next, dy_next = np.zeros((B, n)), np.zeros((B, n))
     for t in reversed(range(T)):
         s_prev = s[t - 1] if t > 0 else np.zeros((B, n))
         y_prev = y[t - 1] if t > 0 else np.zeros((B, n))
         h_prime = y[t] * (1 - y[t]) if soft else surrogate.grad(s[t] + b)
-        du = (dy[t] + dy_next) * h_prime                               # (bptt-loop), (bptt-du)
-        db += du.sum(axis=0)                                           # (bptt-db)
-        ds_all[t] = du + ds_next                                       # (bptt-ds)
-        dz = ds_all[t] * (s[t] > 0)                                    # (bptt-dz)
-        dx[t] = dz @ W.T                                               # (bptt-dx)
-        dW += x[t].T @ dz                                              # (bptt-dW)
-        ds_next = decay * dz * (1 - y_prev)                            # (bptt-carry-s)
-        dy_next = np.zeros((B, n)) if detach_reset else -decay * dz * s_prev   # (bptt-reset)
+        du = (dy[t] + dy_next) * h_prime                        # (bptt-loop), (bptt-du)
+        db += du.sum(axis=0)                                    # (bptt-db)
+        ds_all[t] = du + ds_next                                # (bptt-ds)
+        dz = ds_all[t] * (s[t] > 0)                             # (bptt-dz)
+        dx[t] = dz @ W.T                                        # (bptt-dx)
+        dW += x[t].T @ dz                                       # (bptt-dW)
+        ds_next = decay * dz * (1 - y_prev)                     # (bptt-carry-s)
+        # (bptt-reset)
+        dy_next = np.zeros((B, n)) if detach_reset else -decay * dz * s_prev
     return dx, dW, db, ds_all
 
 
@@ -184,12 +204,17 @@ dy_big = rng.standard_normal((T, B, n_out))
 for soft in (False, True):
     s_b, y_b, cache_b = snu_forward(x_big, W_big, b_big, decay, soft=soft)
     for detach in (False, True):
-        dx_h, dW_h, db_h, _ = bptt(x_big, s_b, y_b, W_big, b_big, decay, dy_big, soft, detach_reset=detach)
+        dx_h, dW_h, db_h, _ = bptt(
+            x_big, s_b, y_b, W_big, b_big, decay, dy_big, soft, detach_reset=detach
+        )
         dx_p, g_p = snu_backward(dy_big, cache_b, detach_reset=detach)
         np.testing.assert_allclose(dx_h, dx_p, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(dW_h, g_p["W"], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(db_h, g_p["b"], rtol=1e-10, atol=1e-12)
-        print(f"{'sSNU' if soft else 'SNU ':4}  detach_reset={detach!s:5}:  agrees with snu_backward")
+        print(
+            f"{'sSNU' if soft else 'SNU ':4}  detach_reset={detach!s:5}:  agrees with "
+            "snu_backward"
+        )
 
 # %% [markdown]
 # ## 4. Checking against finite differences
@@ -236,10 +261,12 @@ W_f = rng.uniform(-0.2, 0.4, size=(n_in, n_out))
 b_f = np.full(n_out, -1.0)
 s_f, y_f, cache_f = snu_forward(x_f, W_f, b_f, decay, soft=False)
 dy_f = np.zeros_like(y_f)
-dy_f[-1] = rng.standard_normal((B, n_out))                     # loss reads only the last step
+dy_f[-1] = rng.standard_normal((B, n_out))               # loss reads only the last step
 
 _, dW_keep, db_keep, ds_keep = bptt(x_f, s_f, y_f, W_f, b_f, decay, dy_f, soft=False)
-_, dW_det, db_det, ds_det = bptt(x_f, s_f, y_f, W_f, b_f, decay, dy_f, soft=False, detach_reset=True)
+_, dW_det, db_det, ds_det = bptt(
+    x_f, s_f, y_f, W_f, b_f, decay, dy_f, soft=False, detach_reset=True
+)
 print(f"spikes: {int(y_f.sum())} in {T} steps x {B} samples x {n_out} neurons")
 print("dL/db, reset kept:    ", db_keep)
 print("dL/db, reset detached:", db_det)
@@ -250,15 +277,19 @@ print(f"relative difference of dL/dW: {rel:.2f}")
 # One neuron of one sample first, to see the spikes the gradient has to cross:
 
 # %%
-k = int(np.argmax(y_f[:, 0].sum(axis=0)))                       # the busiest neuron of sample 0
-fig = plot_neuron(V=s_f[:, 0, k], spikes=y_f[:, 0, k], v_th=-b_f[k],
-                  title=f"forward pass: neuron {k} of sample 0 (state $s_t$ and spikes $y_t$)")
+k = int(np.argmax(y_f[:, 0].sum(axis=0)))               # the busiest neuron of sample 0
+fig = plot_neuron(
+    V=s_f[:, 0, k],
+    spikes=y_f[:, 0, k],
+    v_th=-b_f[k],
+    title=f"forward pass: neuron {k} of sample 0 (state $s_t$ and spikes $y_t$)",
+)
 fig.axes[0].set_ylabel("state $s_t$")
 fig.axes[0].lines[0].set_label("SNU state $s_t$")
 fig.axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small");
 
 # %% [markdown]
-# What to expect. Here the loss reads only the last step, so $\bar\delta y_t = 0$ for $t < T$, and
+# What to expect. Here the loss reads only the last step, so $\hat\delta y_t = 0$ for $t < T$, and
 # combining `bptt-du`, `bptt-ds`, `bptt-carry-s` and `bptt-reset` gives a one-line recursion
 # (with $\tilde h'$ the pseudo-derivative, $\delta z_{t+1} = \delta s_{t+1} \odot [s_{t+1} > 0]$):
 #
@@ -274,7 +305,9 @@ fig.axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small
 #   what ends the kept gradient of some neurons in the heat map below.
 
 # %%
-fig = plot_gradient_flow(ds_keep, equation=True, title="reset gradient kept (the authors' choice)")
+fig = plot_gradient_flow(
+    ds_keep, equation=True, title="reset gradient kept (the authors' choice)"
+)
 
 # %%
 fig = plot_gradient_flow(ds_det, title="reset gradient detached (detach_reset=True)")
@@ -298,17 +331,23 @@ ax.legend(fontsize="small");
 # %%
 h_prime = get_surrogate("tanh").grad(s_f + b_f)
 for ds, kept in ((ds_keep, True), (ds_det, False)):
-    dz_next = ds[1:] * (s_f[1:] > 0)                                       # delta z_{t+1}
+    dz_next = ds[1:] * (s_f[1:] > 0)                                     # delta z_{t+1}
     factor = (1 - y_f[:-1]) - (s_f[:-1] * h_prime[:-1] if kept else 0.0)
-    np.testing.assert_allclose(ds[:-1], decay * dz_next * factor, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(
+        ds[:-1], decay * dz_next * factor, rtol=1e-12, atol=1e-300
+    )
 assert not np.allclose(dW_keep, dW_det)
-spiked = y_f[:-1] > 0                                                   # spikes before the final step
-last = np.where(spiked.any(axis=0), T - 2 - np.argmax(spiked[::-1], axis=0), -1)     # (B, n_out)
-blocked = np.arange(T)[:, None, None] <= last[None]                                # (T, B, n_out)
+spiked = y_f[:-1] > 0                                     # spikes before the final step
+# (B, n_out)
+last = np.where(spiked.any(axis=0), T - 2 - np.argmax(spiked[::-1], axis=0), -1)
+blocked = np.arange(T)[:, None, None] <= last[None]                      # (T, B, n_out)
 assert np.all(ds_det[blocked] == 0)
 assert np.count_nonzero(ds_keep[blocked]) > 0
-print(f"{blocked.sum()} (step, sample, neuron) entries at or before a neuron's last spike: "
-      f"all zero when detached, {np.count_nonzero(ds_keep[blocked])} nonzero when kept")
+print(
+    f"{blocked.sum()} (step, sample, neuron) entries at or before a neuron's last "
+    "spike: "
+    f"all zero when detached, {np.count_nonzero(ds_keep[blocked])} nonzero when kept"
+)
 
 # %% [markdown]
 # ### What the detached gradient is the gradient *of*
@@ -323,7 +362,7 @@ x_s = rng.uniform(0.0, 1.0, size=(T, B, 3))
 W_s, b_s = rng.uniform(0.0, 0.8, size=(3, 2)), np.array([-1.0, -0.5])
 R = rng.standard_normal((T, B, 2))                                # L = sum(y * R)
 s_s, y_s, cache_s = snu_forward(x_s, W_s, b_s, decay, soft=True)
-gates = 1 - np.concatenate([np.zeros((1, B, 2)), y_s[:-1]])      # G_t = 1 - y_{t-1}, frozen
+gates = 1 - np.concatenate([np.zeros((1, B, 2)), y_s[:-1]])  # G_t = 1 - y_{t-1}, frozen
 
 
 def frozen_gate_loss():
@@ -336,9 +375,17 @@ def frozen_gate_loss():
 
 _, g_det = snu_backward(R, cache_s, detach_reset=True)
 _, g_keep = snu_backward(R, cache_s, detach_reset=False)
-rep_frozen = check_gradients(frozen_gate_loss, {"W": W_s, "b": b_s}, {"W": g_det["W"], "b": g_det["b"]})
-rep_mixed = check_gradients(frozen_gate_loss, {"W": W_s, "b": b_s}, {"W": g_keep["W"], "b": g_keep["b"]})
-print("detached gradient vs finite differences of the frozen-gate network:\n", rep_frozen, sep="")
+rep_frozen = check_gradients(
+    frozen_gate_loss, {"W": W_s, "b": b_s}, {"W": g_det["W"], "b": g_det["b"]}
+)
+rep_mixed = check_gradients(
+    frozen_gate_loss, {"W": W_s, "b": b_s}, {"W": g_keep["W"], "b": g_keep["b"]}
+)
+print(
+    "detached gradient vs finite differences of the frozen-gate network:\n",
+    rep_frozen,
+    sep="",
+)
 print("\nkept gradient vs the same finite differences:\n", rep_mixed, sep="")
 assert rep_frozen.passed(1e-6) and not rep_mixed.passed(1e-6)
 

@@ -51,8 +51,9 @@ T, B, n_in, n_hidden, n_out = 25, 64, 20, 16, 2
 rng = np.random.default_rng(5)
 labels = np.arange(B) % 2                                           # 0, 1, 0, 1, ...
 first_half = np.arange(n_in) < n_in // 2
-rates = np.where(first_half[None, :] == (labels[:, None] == 0), 0.3, 0.05)   # (B, n_in)
-x = (rng.random((T, B, n_in)) < rates[None]).astype(np.float64)              # (T, B, n_in) spikes
+rates = np.where(first_half[None, :] == (labels[:, None] == 0), 0.3, 0.05)  # (B, n_in)
+# (T, B, n_in) spikes
+x = (rng.random((T, B, n_in)) < rates[None]).astype(np.float64)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained", sharey=True)
 for ax, i in zip(axes, [0, 1]):
@@ -66,12 +67,17 @@ for ax, i in zip(axes, [0, 1]):
 
 # %%
 def make_net(surrogate="tanh", scale=None):
-    return Sequential([SNU(n_in, n_hidden, surrogate=surrogate, surrogate_scale=scale, seed=0),
-                       SNU(n_hidden, n_out, surrogate=surrogate, surrogate_scale=scale, seed=1)])
+    return Sequential(
+        [
+            SNU(n_in, n_hidden, surrogate=surrogate, surrogate_scale=scale, seed=0),
+            SNU(n_hidden, n_out, surrogate=surrogate, surrogate_scale=scale, seed=1),
+        ]
+    )
 
 
 def train(surrogate="tanh", scale=None, steps=80, lr=0.01):
-    """Full-batch Adam; returns the network and its history (loss and accuracy per step)."""
+    """Full-batch Adam; returns the network and its history (loss and accuracy per
+    step)."""
     net = make_net(surrogate, scale)
     opt = Adam(net, lr=lr)
     history = {"loss": [], "accuracy": []}
@@ -111,7 +117,10 @@ loss, dy = window_mse(net.forward(x), labels)
 net.backward(dy)
 for name, p, g in net.parameters():
     print(f"{name:4}  |dL/d{name}| = {np.linalg.norm(g):.1f}")
-print(f"loss = {loss:.4f}, |dL/dy| = {np.linalg.norm(dy):.3f}: the loss does ask for a change")
+print(
+    f"loss = {loss:.4f}, |dL/dy| = {np.linalg.norm(dy):.3f}: the loss does ask for a "
+    "change"
+)
 
 # %% [markdown]
 # The loss sends a nonzero gradient to the outputs, and it dies at the first step function it meets.
@@ -121,7 +130,7 @@ print(f"loss = {loss:.4f}, |dL/dy| = {np.linalg.norm(dy):.3f}: the loss does ask
 _, hist_true = train(TrueStepDerivative())
 print(f"loss: first {hist_true['loss'][0]:.4f}, last {hist_true['loss'][-1]:.4f}; "
       f"accuracy {hist_true['accuracy'][-1]:.2f}")
-assert np.ptp(hist_true["loss"]) == 0.0              # not the tiniest change: nothing learns
+assert np.ptp(hist_true["loss"]) == 0.0         # not the tiniest change: nothing learns
 
 # %% [markdown]
 # ## 3. The pseudo-derivatives
@@ -130,7 +139,9 @@ assert np.ptp(hist_true["loss"]) == 0.0              # not the tiniest change: n
 # the exact derivative of a smooth step-like function (its *primitive*). The gallery:
 
 # %%
-fig = plot_surrogates(title="forward step, pseudo-derivative used by the backward pass, and its primitive")
+fig = plot_surrogates(
+    title="forward step, pseudo-derivative used by the backward pass, and its primitive"
+)
 
 # %% [markdown]
 # Now the same network, from the same initial weights, trained with each of them:
@@ -140,8 +151,22 @@ runs = {name: train(name) for name in SURROGATES}
 
 steps = np.arange(1, len(hist_true["loss"]) + 1)
 fig, (ax_l, ax_a) = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-ax_l.plot(steps, hist_true["loss"], color="black", lw=2.5, ls="--", label="true derivative (0)")
-ax_a.plot(steps, hist_true["accuracy"], color="black", lw=2.5, ls="--", label="true derivative (0)")
+ax_l.plot(
+    steps,
+    hist_true["loss"],
+    color="black",
+    lw=2.5,
+    ls="--",
+    label="true derivative (0)",
+)
+ax_a.plot(
+    steps,
+    hist_true["accuracy"],
+    color="black",
+    lw=2.5,
+    ls="--",
+    label="true derivative (0)",
+)
 for name, (_, hist) in runs.items():
     ax_l.plot(steps, hist["loss"], label=name)
     ax_a.plot(steps, hist["accuracy"], label=name)
@@ -162,7 +187,10 @@ ax_a.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small");
 # %%
 loss0 = hist_true["loss"][0]
 for name, (_, hist) in runs.items():
-    print(f"{name:13}  final loss {hist['loss'][-1]:.4f}   accuracy {hist['accuracy'][-1]:.2f}")
+    print(
+        f"{name:13}  final loss {hist['loss'][-1]:.4f}   accuracy "
+        f"{hist['accuracy'][-1]:.2f}"
+    )
     assert hist["loss"][0] == loss0                    # same start
     assert hist["loss"][-1] < 0.2 * loss0              # ... and it learns
     assert hist["accuracy"][-1] >= 0.95
@@ -176,8 +204,9 @@ net_tanh = runs["tanh"][0]
 net_tanh.forward(x)
 out = net_tanh.layers[1]
 s_out, y_out = out.cache["s"], out.cache["y"]
-thr = -out.params["b"][0]                                          # the trained threshold
-fig, axes = plt.subplots(2, 2, figsize=(11, 4.2), layout="constrained",          # plot_neuron shares x
+thr = -out.params["b"][0]                                        # the trained threshold
+# plot_neuron shares x
+fig, axes = plt.subplots(2, 2, figsize=(11, 4.2), layout="constrained",
                          gridspec_kw={"height_ratios": [2, 1]})
 for col, i in enumerate([0, 1]):
     plot_neuron(V=s_out[:, i, 0], spikes=y_out[:, i, 0], v_th=thr, axes=axes[:, col])
@@ -186,7 +215,10 @@ for col, i in enumerate([0, 1]):
     axes[0, col].get_legend().remove()
     axes[0, col].lines[0].set_label("state $s_t$")
 axes[0, 1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-assert y_out[:, 0, 0].sum() > y_out[:, 0, 1].sum() and y_out[:, 1, 1].sum() > y_out[:, 1, 0].sum()
+assert (
+    y_out[:, 0, 0].sum() > y_out[:, 0, 1].sum()
+    and y_out[:, 1, 1].sum() > y_out[:, 1, 0].sum()
+)
 
 # %% [markdown]
 # ## 4. The width $\alpha$
@@ -203,18 +235,32 @@ u_all = np.concatenate([(l.cache["s"] + l.params["b"]).ravel() for l in net0.lay
 alphas = [0.1, 1.0, 10.0, 100.0]
 colors = plt.cm.viridis(np.linspace(0.0, 0.85, len(alphas)))
 fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
-ax.hist(u_all, bins=80, range=(-1.5, 1.5), density=True, color="lightgray", label="$u = s + b$ at init")
+ax.hist(
+    u_all,
+    bins=80,
+    range=(-1.5, 1.5),
+    density=True,
+    color="lightgray",
+    label="$u = s + b$ at init",
+)
 ax.set_xlabel("$u = s + b$")
 ax.set_ylabel("density of $u$ (histogram)")
 ax2 = ax.twinx()
 uu = np.linspace(-1.5, 1.5, 601)
 for a, c in zip(alphas, colors):
-    ax2.plot(uu, get_surrogate("tanh", a).grad(uu), color=c, label=rf"$1-\tanh^2(\alpha u)$, $\alpha$ = {a:g}")
+    ax2.plot(
+        uu,
+        get_surrogate("tanh", a).grad(uu),
+        color=c,
+        label=rf"$1-\tanh^2(\alpha u)$, $\alpha$ = {a:g}",
+    )
 ax2.set_ylabel(r"pseudo-derivative $\tilde h'(u)$")
 ax2.set_ylim(0, 1.05)
 h1, l1 = ax.get_legend_handles_labels()
 h2, l2 = ax2.get_legend_handles_labels()
-ax.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small")
+ax.legend(
+    h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small"
+)
 ax.set_title("where the units are, and where the gradient can pass");
 
 # %% [markdown]
@@ -228,7 +274,9 @@ runs_alpha = {a: train("tanh", scale=a)[1] for a in alphas}
 fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
 for (a, hist), c in zip(runs_alpha.items(), colors):
     ax.plot(steps, hist["loss"], color=c, label=rf"tanh, $\alpha$ = {a:g}")
-ax.plot(steps, hist_true["loss"], color="black", ls="--", lw=2, label="true derivative (0)")
+ax.plot(
+    steps, hist_true["loss"], color="black", ls="--", lw=2, label="true derivative (0)"
+)
 ax.set_xlabel("training step (full batch)")
 ax.set_ylabel("loss (window MSE)")
 ax.set_title(r"the width $\alpha$ of the pseudo-derivative")
@@ -241,7 +289,10 @@ ax.legend(fontsize="small");
 
 # %%
 for a, hist in runs_alpha.items():
-    print(f"alpha = {a:5g}:  loss after 20 steps {hist['loss'][19]:.4f},  after {steps[-1]} steps {hist['loss'][-1]:.4f}")
+    print(
+        f"alpha = {a:5g}:  loss after 20 steps {hist['loss'][19]:.4f},  after "
+        f"{steps[-1]} steps {hist['loss'][-1]:.4f}"
+    )
 assert runs_alpha[100.0]["loss"][19] > 2 * runs_alpha[1.0]["loss"][19]
 assert runs_alpha[100.0]["loss"][-1] > runs_alpha[1.0]["loss"][-1]
 assert runs_alpha[0.1]["loss"][-1] > runs_alpha[1.0]["loss"][-1]

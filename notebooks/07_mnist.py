@@ -43,11 +43,13 @@ from snu_np.tasks import build_model, load_task_data
 from snu_np.train import set_blas_threads, train
 from snu_np.plot import plot_events, plot_neuron, plot_raster, plot_training_curves
 
-set_blas_threads(1)                  # small networks run fastest on one BLAS thread
-snu_np.set_backend("numba")          # the compiled kernels (notebook 06); same numbers as "numpy"
+set_blas_threads(1)          # small networks run fastest on one BLAS thread
+# the compiled kernels (notebook 20); same numbers as "numpy"
+snu_np.set_backend("numba")
 np.set_printoptions(precision=3, suppress=True)
 SEED = 0
-rng = np.random.default_rng(SEED)    # shuffling and training spikes below draw from this generator
+# shuffling and training spikes below draw from this generator
+rng = np.random.default_rng(SEED)
 
 # %% [markdown]
 # ## 1. The data
@@ -58,7 +60,11 @@ rng = np.random.default_rng(SEED)    # shuffling and training spikes below draw 
 
 # %%
 data = load_task_data("demo")
-(X_train, y_train), (X_val, y_val), (X_test, y_test) = data["train"], data["valid"], data["test"]
+(X_train, y_train), (X_val, y_val), (X_test, y_test) = (
+    data["train"],
+    data["valid"],
+    data["test"],
+)
 y_train, y_val, y_test = (y.astype(np.int64) for y in (y_train, y_val, y_test))
 print("train", X_train.shape, "valid", X_val.shape, "test", X_test.shape, X_train.dtype)
 print("test digits per class:", np.bincount(y_test))
@@ -86,8 +92,15 @@ fig.suptitle("one test digit per class (28 × 28 pixels)");
 digit = X_test[0]
 x_rate = rate_encode(digit[None], T=20, seed=SEED)          # (T, 1, 784)
 print("shape", x_rate.shape, "| spikes per step:", x_rate[:, 0].sum(axis=1).astype(int))
-fig = plot_events(digit, x_rate[:, 0], n_steps=8,
-                  title=f"rate coding of a '{y_test[0]}': the image (top) and its input spikes at each step")
+fig = plot_events(
+    digit,
+    x_rate[:, 0],
+    n_steps=8,
+    title=(
+        f"rate coding of a '{y_test[0]}': the image (top) and its input spikes at "
+        "each step"
+    ),
+)
 
 # %% [markdown]
 # The same spikes as a raster (pixel against time), for the 28 pixels of the image's middle row:
@@ -98,7 +111,9 @@ row = 14
 pix = slice(row * 28, (row + 1) * 28)
 fig, (ax, ax_i) = plt.subplots(1, 2, figsize=(9, 4), layout="constrained", sharey=True,
                                gridspec_kw={"width_ratios": [4, 1]})
-plot_raster(x_rate[:, 0, pix], ax=ax, title=f"rate-coded input spikes of image row {row}")
+plot_raster(
+    x_rate[:, 0, pix], ax=ax, title=f"rate-coded input spikes of image row {row}"
+)
 ax.set_ylabel(f"pixel (column in row {row})")
 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 ax_i.barh(np.arange(28), digit[row] / 255, color="tab:gray")
@@ -111,13 +126,21 @@ ax_i.grid(alpha=0.3);
 
 # %%
 n_draws = 500
-counts = rate_encode(np.repeat(digit[None], n_draws, axis=0), T=20, seed=1).sum(axis=0).mean(axis=0)
+counts = (
+    rate_encode(np.repeat(digit[None], n_draws, axis=0), T=20, seed=1)
+    .sum(axis=0)
+    .mean(axis=0)
+)
 p = digit.reshape(-1) / 255
 expected = 20 * p
-std_err = np.sqrt(20 * p * (1 - p) / n_draws)             # binomial: standard error of the mean count
+# binomial: standard error of the mean count
+std_err = np.sqrt(20 * p * (1 - p) / n_draws)
 z = np.abs(counts - expected) / np.maximum(std_err, 1e-12)
-print(f"largest |mean count - T I| over the 784 pixels: {np.max(np.abs(counts - expected)):.3f} spikes "
-      f"({z.max():.1f} standard errors)")
+print(
+    "largest |mean count - T I| over the 784 pixels: "
+    f"{np.max(np.abs(counts - expected)):.3f} spikes "
+    f"({z.max():.1f} standard errors)"
+)
 assert np.all(z < 5)
 
 # %% [markdown]
@@ -140,8 +163,12 @@ frames, offsets, events = jitter_frames(digit[None], T=20, seed=SEED)
 print("frames", frames.shape, "(F_-1 and the T frames) | events", events.shape)
 print("offsets (dy, dx) of the first 8 frames:", offsets[1:9, 0].tolist())
 assert np.array_equal(events, jitter_encode(digit[None], T=20, seed=SEED))
-fig = plot_events(frames[1:, 0], events[:, 0], n_steps=8,
-                  title="jittered MNIST: the moving digit (top) and the events of each move (bottom)")
+fig = plot_events(
+    frames[1:, 0],
+    events[:, 0],
+    n_steps=8,
+    title="jittered MNIST: the moving digit (top) and the events of each move (bottom)",
+)
 
 # %% [markdown]
 # No single step shows the digit: each shows the edges that moved, and the network has to integrate
@@ -185,11 +212,13 @@ assert net.n_params == 784 * 128 + 128 + 128 * 10 + 10
 
 EPOCHS, BATCH, LR = 3, 32, 3e-3
 opt = Adam(net, lr=LR)
-x_val = jitter_encode(X_val, T=20, seed=2020)              # fixed: the same validation spikes every epoch
+# fixed: the same validation spikes every epoch
+x_val = jitter_encode(X_val, T=20, seed=2020)
 
 
 def evaluate(net, x, labels, chunk=500):
-    """Loss and accuracy of net on pre-encoded spikes x (T, N, 784), in chunks of `chunk` digits."""
+    """Loss and accuracy of net on pre-encoded spikes x (T, N, 784), in chunks of
+    `chunk` digits."""
     loss = acc = 0.0
     for i in range(0, len(labels), chunk):
         y = net.forward(x[:, i:i + chunk])
@@ -205,18 +234,29 @@ for epoch in range(EPOCHS):
     tot_loss = tot_acc = 0.0
     for k in range(0, len(perm), BATCH):
         idx = perm[k:k + BATCH]
-        x = jitter_encode(X_train[idx], T=20, seed=rng)     # fresh jitter for every batch
-        y = net.forward(x)                                  # (T, B, 10) output spikes
-        loss, dy = window_mse(y, y_train[idx])              # loss and dL/dy
-        net.backward(dy, need_dx=False)                     # BPTT (no dL/dx for the input: unused)
+        x = jitter_encode(X_train[idx], T=20, seed=rng)  # fresh jitter for every batch
+        y = net.forward(x)                               # (T, B, 10) output spikes
+        loss, dy = window_mse(y, y_train[idx])           # loss and dL/dy
+        # BPTT (no dL/dx for the input: unused)
+        net.backward(dy, need_dx=False)
         opt.step()
         tot_loss += loss * len(idx)
         tot_acc += accuracy(y, y_train[idx]) * len(idx)
     val_loss, val_acc = evaluate(net, x_val, y_val)
-    history.append({"epoch": epoch + 1, "train_loss": tot_loss / len(perm), "val_loss": val_loss,
-                    "train_accuracy": tot_acc / len(perm), "val_accuracy": val_acc})
-    print(f"epoch {epoch + 1}: train loss {tot_loss / len(perm):.4f}, train accuracy {tot_acc / len(perm):.1%}, "
-          f"validation accuracy {val_acc:.1%}  ({time.perf_counter() - t0:.1f} s)")
+    history.append(
+        {
+            "epoch": epoch + 1,
+            "train_loss": tot_loss / len(perm),
+            "val_loss": val_loss,
+            "train_accuracy": tot_acc / len(perm),
+            "val_accuracy": val_acc,
+        }
+    )
+    print(
+        f"epoch {epoch + 1}: train loss {tot_loss / len(perm):.4f}, train accuracy "
+        f"{tot_acc / len(perm):.1%}, "
+        f"validation accuracy {val_acc:.1%}  ({time.perf_counter() - t0:.1f} s)"
+    )
 fig = plot_training_curves(history, metrics=("loss", "accuracy"),
                            title="784-128-10 SNU on jittered MNIST (embedded subset)")
 
@@ -230,7 +270,10 @@ fig = plot_training_curves(history, metrics=("loss", "accuracy"),
 # %%
 x_test = jitter_encode(X_test, T=20, seed=2021)
 test_loss, test_acc = evaluate(net, x_test, y_test)
-print(f"test accuracy (jittered MNIST, 784-128-10 SNU, {EPOCHS} epochs on 2,500 digits): {test_acc:.1%}")
+print(
+    f"test accuracy (jittered MNIST, 784-128-10 SNU, {EPOCHS} epochs on 2,500 digits): "
+    f"{test_acc:.1%}"
+)
 assert test_acc > 0.6
 
 # %% [markdown]
@@ -252,7 +295,10 @@ for i in range(0, n_digits, 500):
 for name, total in spikes.items():
     n_units = int(name.split("(")[1].rstrip(")"))
     per_digit = total / n_digits
-    print(f"{name:<13} {per_digit:7.1f} spikes per digit = {per_digit / (20 * n_units):6.1%} of unit-steps")
+    print(
+        f"{name:<13} {per_digit:7.1f} spikes per digit = "
+        f"{per_digit / (20 * n_units):6.1%} of unit-steps"
+    )
 assert spikes["hidden (128)"] > 0 and spikes["output (10)"] > 0
 
 # %% [markdown]
@@ -272,8 +318,12 @@ y_out = net.forward(x_test[:, k:k + 1])[:, 0]             # (T, 10)
 hidden = net.layers[0]
 s_h, y_h = hidden.cache["s"][:, 0], hidden.cache["y"][:, 0]      # (T, 128)
 n_sp = y_h.sum(axis=0)
-j = int(np.flatnonzero((n_sp >= 2) & (n_sp <= 6))[0]) if np.any((n_sp >= 2) & (n_sp <= 6)) else int(np.argmax(n_sp))
-I_j = x_test[:, k] @ hidden.params["W"][:, j]             # its input current at every step
+j = (
+    int(np.flatnonzero((n_sp >= 2) & (n_sp <= 6))[0])
+    if np.any((n_sp >= 2) & (n_sp <= 6))
+    else int(np.argmax(n_sp))
+)
+I_j = x_test[:, k] @ hidden.params["W"][:, j]          # its input current at every step
 thr = -float(hidden.params["b"][j])
 fig = plot_neuron(I=I_j, V=s_h[:, j], spikes=y_h[:, j], v_th=thr,
                   title=f"hidden neuron {j} for a test '{y_test[k]}' (jittered input): "
@@ -299,12 +349,19 @@ print("membrane and spikes of neuron", j, "reproduced step by step")
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
-plot_raster(y_out, ax=ax, title=f"output spikes for a test '{y_test[k]}': predicted "
-                                f"{int(y_out.mean(axis=0).argmax())}, spike counts {y_out.sum(axis=0).astype(int).tolist()}")
+plot_raster(
+    y_out,
+    ax=ax,
+    title=f"output spikes for a test '{y_test[k]}': predicted "
+    f"{int(y_out.mean(axis=0).argmax())}, spike counts "
+    f"{y_out.sum(axis=0).astype(int).tolist()}",
+)
 ax.set_yticks(range(10))
 ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 ax.set_ylabel("output unit (digit)")
-ax.axhspan(y_test[k] - 0.4, y_test[k] + 0.4, color="tab:green", alpha=0.2, label="true class")
+ax.axhspan(
+    y_test[k] - 0.4, y_test[k] + 0.4, color="tab:green", alpha=0.2, label="true class"
+)
 ax.legend(loc="upper left", fontsize="small");
 
 # %% [markdown]
@@ -314,8 +371,17 @@ ax.legend(loc="upper left", fontsize="small");
 # (with `out_dir`) and results files. The `demo` task is the embedded subset with **rate** coding:
 
 # %%
-res_snu = train("demo", model="snu", layers=(128,), epochs=3, batch_size=32, lr=3e-3, seed=SEED,
-                progress=False, data=data)
+res_snu = train(
+    "demo",
+    model="snu",
+    layers=(128,),
+    epochs=3,
+    batch_size=32,
+    lr=3e-3,
+    seed=SEED,
+    progress=False,
+    data=data,
+)
 print(f"SNU, rate-coded: test accuracy {res_snu['test']['accuracy']:.1%}")
 
 # %% [markdown]
@@ -330,8 +396,20 @@ print(f"SNU, rate-coded: test accuracy {res_snu['test']['accuracy']:.1%}")
 # centring; the last three arguments switch off `build_model`'s sSNU defaults):
 
 # %%
-res_stuck = train("demo", model="ssnu", layers=(128,), epochs=2, batch_size=32, lr=3e-3, seed=SEED,
-                  output_bias=-1.0, center_output=False, center_inputs=False, progress=False, data=data)
+res_stuck = train(
+    "demo",
+    model="ssnu",
+    layers=(128,),
+    epochs=2,
+    batch_size=32,
+    lr=3e-3,
+    seed=SEED,
+    output_bias=-1.0,
+    center_output=False,
+    center_inputs="off",
+    progress=False,
+    data=data,
+)
 out = res_stuck["net"].layers[-1]
 res_stuck["net"].forward(rate_encode(X_test[:200], T=20, seed=SEED))
 dead = float(np.mean(out.cache["s"] == 0))
@@ -351,8 +429,17 @@ assert res_stuck["test"]["accuracy"] < 0.2 and dead > 0.9
 #   would otherwise push some units below zero for good.
 
 # %%
-res_ssnu = train("demo", model="ssnu", layers=(128,), epochs=2, batch_size=32, lr=3e-3, seed=SEED,
-                 progress=False, data=data)
+res_ssnu = train(
+    "demo",
+    model="ssnu",
+    layers=(128,),
+    epochs=2,
+    batch_size=32,
+    lr=3e-3,
+    seed=SEED,
+    progress=False,
+    data=data,
+)
 print(f"sSNU, default initialisation: test accuracy {res_ssnu['test']['accuracy']:.1%}")
 assert res_ssnu["test"]["accuracy"] > 0.5
 

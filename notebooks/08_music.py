@@ -40,7 +40,7 @@ from snu_np.train import evaluate, set_blas_threads
 from snu_np.plot import plot_neuron, plot_piano_roll, plot_training_curves
 
 set_blas_threads(1)                  # small matrices: one BLAS thread is fastest
-snu_np.set_backend("numba")          # the compiled kernels (notebook 06)
+snu_np.set_backend("numba")          # the compiled kernels (notebook 20)
 np.set_printoptions(precision=3, suppress=True)
 SEED = 0
 rng = np.random.default_rng(SEED)    # the order of the training chorales below
@@ -56,14 +56,21 @@ rng = np.random.default_rng(SEED)    # the order of the training chorales below
 music = load_embedded_music()
 for split, rolls in music.items():
     lengths = [len(r) for r in rolls]
-    print(f"{split:<5}: {len(rolls):2d} chorales, {sum(lengths):5d} steps (from {min(lengths)} to {max(lengths)}), "
-          f"{np.mean(np.concatenate(rolls).sum(axis=1)):.2f} keys per step")
+    print(
+        f"{split:<5}: {len(rolls):2d} chorales, {sum(lengths):5d} steps (from "
+        f"{min(lengths)} to {max(lengths)}), "
+        f"{np.mean(np.concatenate(rolls).sum(axis=1)):.2f} keys per step"
+    )
 assert [len(music[s]) for s in ("train", "valid", "test")] == [60, 15, 15]
 
 roll = music["train"][0]
 def pitch_range(*rolls, margin=3):
-    """(low, high) MIDI limits around the keys that sound in the given rolls, for a zoomed y axis."""
-    keys = np.flatnonzero(np.any([np.asarray(x).max(axis=0) > 0 for x in rolls], axis=0)) + 21
+    """(low, high) MIDI limits around the keys that sound in the given rolls, for a
+    zoomed y axis."""
+    keys = (
+        np.flatnonzero(np.any([np.asarray(x).max(axis=0) > 0 for x in rolls], axis=0))
+        + 21
+    )
     return keys.min() - margin - 0.5, keys.max() + margin + 0.5
 
 
@@ -94,8 +101,15 @@ fig.axes[0].set_ylim(*pitch_range(roll));    # zoom on the keys that sound
 batch = [music["train"][i] for i in (0, 1, 2)]
 xp, mask = pad_sequences(batch, dtype=np.float32)
 x_in, target, m = xp[:-1], xp[1:], mask[1:]
-print("lengths", [len(r) for r in batch], "-> padded", xp.shape, "| predicted steps per chorale:",
-      m.sum(axis=0).astype(int), "(each L - 1)")
+print(
+    "lengths",
+    [len(r) for r in batch],
+    "-> padded",
+    xp.shape,
+    "| predicted steps per chorale:",
+    m.sum(axis=0).astype(int),
+    "(each L - 1)",
+)
 assert m.sum() == sum(len(r) - 1 for r in batch)
 
 # %% [markdown]
@@ -120,19 +134,24 @@ assert net.n_params == 26_638
 
 # %%
 def pooled_nll(net, rolls):
-    """NLL in nats per predicted step, pooled over the chorales: (sum of all steps' NLL) / (number of steps)."""
+    """NLL in nats per predicted step, pooled over the chorales: (sum of all steps' NLL)
+    / (number of steps)."""
     total, steps = 0.0, 0
     for r in rolls:
         r = r.astype(np.float32)
-        loss, _ = bernoulli_nll(net.forward(r[:-1, None]), r[1:, None])   # batch of one, no mask
+        # batch of one, no mask
+        loss, _ = bernoulli_nll(net.forward(r[:-1, None]), r[1:, None])
         total += loss * (len(r) - 1)
         steps += len(r) - 1
     return total / steps
 
 
-freq = np.concatenate(music["train"]).mean(axis=0).clip(1e-4, 1 - 1e-4)    # P(key k sounds), training set
+# P(key k sounds), training set
+freq = np.concatenate(music["train"]).mean(axis=0).clip(1e-4, 1 - 1e-4)
 val_targets = np.concatenate([r[1:] for r in music["valid"]]).astype(float)
-nll_freq = -np.mean(np.sum(val_targets * np.log(freq) + (1 - val_targets) * np.log(1 - freq), axis=1))
+nll_freq = -np.mean(
+    np.sum(val_targets * np.log(freq) + (1 - val_targets) * np.log(1 - freq), axis=1)
+)
 nll_init = pooled_nll(net, music["valid"])
 print(f"untrained network: {nll_init:.2f} nats/step (88 ln 2 = {88 * np.log(2):.2f});  "
       f"key-frequency model: {nll_freq:.2f} nats/step")
@@ -152,23 +171,39 @@ for epoch in range(EPOCHS):
     perm = rng.permutation(len(music["train"]))
     total, steps = 0.0, 0
     for k in range(0, len(perm), BATCH):
-        xp, mask = pad_sequences([music["train"][i] for i in perm[k:k + BATCH]], dtype=np.float32)
+        xp, mask = pad_sequences(
+            [music["train"][i] for i in perm[k : k + BATCH]], dtype=np.float32
+        )
         logits = net.forward(xp[:-1])                          # (T_max - 1, B, 88)
         loss, dlogits = bernoulli_nll(logits, xp[1:], mask[1:])
         net.backward(dlogits, need_dx=False)
         opt.step()
         n = int(mask[1:].sum())
         total, steps = total + loss * n, steps + n
-    history.append({"epoch": epoch + 1, "train_nll": total / steps, "val_nll": pooled_nll(net, music["valid"])})
+    history.append(
+        {
+            "epoch": epoch + 1,
+            "train_nll": total / steps,
+            "val_nll": pooled_nll(net, music["valid"]),
+        }
+    )
     if (epoch + 1) % 5 == 0:
-        print(f"epoch {epoch + 1:2d}: train NLL {total / steps:.2f}, validation NLL {history[-1]['val_nll']:.2f} nats/step")
+        print(
+            f"epoch {epoch + 1:2d}: train NLL {total / steps:.2f}, validation NLL "
+            f"{history[-1]['val_nll']:.2f} nats/step"
+        )
 
-fig = plot_training_curves(history[1:], metrics=("nll",), title="88-150-88 SNU on the embedded JSB chorales")
+fig = plot_training_curves(
+    history[1:], metrics=("nll",), title="88-150-88 SNU on the embedded JSB chorales"
+)
 ax = fig.axes[0]
-ax.axhline(nll_freq, color="tab:gray", ls="--", label="key-frequency model (validation)")
+ax.axhline(
+    nll_freq, color="tab:gray", ls="--", label="key-frequency model (validation)"
+)
 ax.set_ylabel("NLL (nats per time step)")
-ax.set_ylim(0.9 * min(h["train_nll"] for h in history[1:]), 1.3 * history[1]["val_nll"])   # epoch 1's
-ax.legend(fontsize="small");                                     # training average may be off the top
+# epoch 1's
+ax.set_ylim(0.9 * min(h["train_nll"] for h in history[1:]), 1.3 * history[1]["val_nll"])
+ax.legend(fontsize="small");                       # training average may be off the top
 
 # %% [markdown]
 # **Check.** Training must lower the validation NLL, far below the untrained network and below the
@@ -176,7 +211,10 @@ ax.legend(fontsize="small");                                     # training aver
 
 # %%
 best_val = min(h["val_nll"] for h in history[1:])
-print(f"validation NLL: {nll_init:.2f} -> {history[-1]['val_nll']:.2f} nats/step (best {best_val:.2f})")
+print(
+    f"validation NLL: {nll_init:.2f} -> {history[-1]['val_nll']:.2f} nats/step (best "
+    f"{best_val:.2f})"
+)
 assert history[-1]["val_nll"] < history[1]["val_nll"] < nll_init
 assert history[-1]["val_nll"] < nll_freq
 
@@ -201,8 +239,10 @@ lengths = np.array([len(r) - 1 for r in music["test"]])
 pooled = pooled_nll(net, music["test"])
 print(f"test NLL pooled over steps:     {pooled:.3f} nats/step")
 print(f"test NLL averaged per chorale:  {per_seq.mean():.3f} nats/step")
-assert np.isclose(pooled, np.sum(per_seq * lengths) / lengths.sum())      # pooled = length-weighted mean
-pkg = evaluate(net, "jsb", music["test"], {})             # the package's evaluation: padded batches + masks
+# pooled = length-weighted mean
+assert np.isclose(pooled, np.sum(per_seq * lengths) / lengths.sum())
+# the package's evaluation: padded batches + masks
+pkg = evaluate(net, "jsb", music["test"], {})
 assert np.isclose(pkg["nll"], pooled, rtol=1e-4)
 print(f"snu_np.train.evaluate:          {pkg['nll']:.3f} nats/step (pooled)")
 
@@ -213,12 +253,16 @@ print(f"snu_np.train.evaluate:          {pkg['nll']:.3f} nats/step (pooled)")
 # of the right panel is computed from steps $0 \dots t-1$ of the chorale only.
 
 # %%
-k = int(np.argmin(lengths))                                # the shortest test chorale, for a readable plot
+k = int(np.argmin(lengths))             # the shortest test chorale, for a readable plot
 r = music["test"][k].astype(np.float32)
 logits = net.forward(r[:-1, None])[:, 0]                  # (L - 1, 88)
 probs = 1.0 / (1.0 + np.exp(-logits))
-fig = plot_piano_roll(r[1:], probs=probs, title=f"test chorale {k}: the notes played at step t (left) "
-                                                f"and the predicted probabilities (right)")
+fig = plot_piano_roll(
+    r[1:],
+    probs=probs,
+    title=f"test chorale {k}: the notes played at step t (left) "
+    f"and the predicted probabilities (right)",
+)
 fig.axes[0].set_ylim(*pitch_range(r, probs > 0.05));
 
 # %% [markdown]
@@ -226,10 +270,19 @@ fig.axes[0].set_ylim(*pitch_range(r, probs > 0.05));
 # are highest on the keys that sound at the previous step. How good is the prediction, step by step?
 
 # %%
-nll_t = -np.sum(r[1:] * np.log(probs + 1e-12) + (1 - r[1:]) * np.log(1 - probs + 1e-12), axis=1)
-changed = np.any(r[1:] != r[:-1], axis=1)                  # do the notes of the predicted step differ from the input step?
+nll_t = -np.sum(
+    r[1:] * np.log(probs + 1e-12) + (1 - r[1:]) * np.log(1 - probs + 1e-12), axis=1
+)
+# do the notes of the predicted step differ from the input step?
+changed = np.any(r[1:] != r[:-1], axis=1)
 fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
-ax.plot(np.arange(1, len(nll_t) + 1), nll_t, color="tab:blue", marker=".", label="NLL of step $t$")
+ax.plot(
+    np.arange(1, len(nll_t) + 1),
+    nll_t,
+    color="tab:blue",
+    marker=".",
+    label="NLL of step $t$",
+)
 ax.plot(np.flatnonzero(changed) + 1, nll_t[changed], "o", mfc="none", color="tab:red",
         label="the notes change at this step")
 ax.axhline(nll_freq, color="tab:gray", ls="--", label="key-frequency model (average)")
@@ -238,7 +291,10 @@ ax.set_ylabel("NLL (nats)")
 ax.set_title(f"test chorale {k}: NLL per step (mean {nll_t.mean():.2f} nats)")
 ax.grid(alpha=0.3)
 ax.legend(fontsize="small", loc="upper right");
-print(f"mean NLL when the notes are held: {nll_t[~changed].mean():.2f}, when they change: {nll_t[changed].mean():.2f}")
+print(
+    f"mean NLL when the notes are held: {nll_t[~changed].mean():.2f}, when they "
+    f"change: {nll_t[changed].mean():.2f}"
+)
 
 # %% [markdown]
 # Steps where the harmony changes are expensive: predicting *which* chord comes next is the hard part
@@ -251,15 +307,28 @@ print(f"mean NLL when the notes are held: {nll_t[~changed].mean():.2f}, when the
 
 # %%
 hidden = net.layers[0]
-s_h, y_h = hidden.cache["s"][:, 0], hidden.cache["y"][:, 0]        # from the last forward pass
+# from the last forward pass
+s_h, y_h = hidden.cache["s"][:, 0], hidden.cache["y"][:, 0]
 n_sp = y_h.sum(axis=0)
-j = int(np.argmin(np.abs(n_sp - len(s_h) / 4)))           # a unit that spikes at about every 4th step
+# a unit that spikes at about every 4th step
+j = int(np.argmin(np.abs(n_sp - len(s_h) / 4)))
 I_j = r[:-1] @ hidden.params["W"][:, j]
-fig = plot_neuron(I=I_j, V=s_h[:, j], spikes=y_h[:, j], v_th=-float(hidden.params["b"][j]),
-                  title=f"hidden SNU {j} during test chorale {k}: {int(n_sp[j])} spikes in {len(I_j)} steps")
+fig = plot_neuron(
+    I=I_j,
+    V=s_h[:, j],
+    spikes=y_h[:, j],
+    v_th=-float(hidden.params["b"][j]),
+    title=(
+        f"hidden SNU {j} during test chorale {k}: {int(n_sp[j])} spikes in "
+        f"{len(I_j)} steps"
+    ),
+)
 fig.axes[1].set_ylabel("state $s_t$ (membrane)")
 fig.axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
-print(f"hidden layer: {y_h.mean():.1%} of unit-steps spike; {np.mean(n_sp == 0):.0%} of the 150 units stay silent")
+print(
+    f"hidden layer: {y_h.mean():.1%} of unit-steps spike; {np.mean(n_sp == 0):.0%} of "
+    "the 150 units stay silent"
+)
 
 # %% [markdown]
 # ## 8. The paper's experiment, full size

@@ -48,12 +48,19 @@ from snu_np.tasks import MODELS, build_model, load_task_data
 from snu_np.train import set_blas_threads, train
 from snu_np.plot import plot_raster
 
-set_blas_threads(1)                  # small networks: one BLAS thread is fastest
-snu_np.set_backend("numba")          # compiled SNU kernels; fast paths for RNN/LSTM/GRU (notebook 06)
+set_blas_threads(1)          # small networks: one BLAS thread is fastest
+# compiled SNU kernels; fast paths for RNN/LSTM/GRU (notebook 20)
+snu_np.set_backend("numba")
 np.set_printoptions(precision=3, suppress=True)
 SEED = 0
 NAMES = {"snu": "SNU", "ssnu": "sSNU", "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-COLORS = {"snu": "tab:blue", "ssnu": "tab:cyan", "rnn": "tab:orange", "lstm": "tab:green", "gru": "tab:red"}
+COLORS = {
+    "snu": "tab:blue",
+    "ssnu": "tab:cyan",
+    "rnn": "tab:orange",
+    "lstm": "tab:green",
+    "gru": "tab:red",
+}
 
 # %% [markdown]
 # ## 1. Parameter counts
@@ -70,17 +77,22 @@ for m in MODELS:
 
 def count(model, sizes):
     """The formula of the table above, summed over the layers."""
-    per_layer = {"snu": lambda a, n: a * n + n, "ssnu": lambda a, n: a * n + n,
-                 "rnn": lambda a, n: a * n + n * n + n, "lstm": lambda a, n: 4 * (a * n + n * n + n),
-                 "gru": lambda a, n: 3 * (a * n + n * n + n)}[model]
+    per_layer = {
+        "snu": lambda a, n: a * n + n,
+        "ssnu": lambda a, n: a * n + n,
+        "rnn": lambda a, n: a * n + n * n + n,
+        "lstm": lambda a, n: 4 * (a * n + n * n + n),
+        "gru": lambda a, n: 3 * (a * n + n * n + n),
+    }[model]
     return sum(per_layer(a, n) for a, n in zip(sizes[:-1], sizes[1:]))
 
 
 for m, n in paper_counts.items():
     print(f"{NAMES[m]:<5} 784-256-256-10: {n:>9,} parameters")
     assert n == count(m, (784, 256, 256, 10))
-assert paper_counts["snu"] == paper_counts["ssnu"] == 269_322      # the paper's figure for the SNU
-assert paper_counts["rnn"] == 400_494                               # ... and for the RNN
+# the paper's figure for the SNU
+assert paper_counts["snu"] == paper_counts["ssnu"] == 269_322
+assert paper_counts["rnn"] == 400_494                              # ... and for the RNN
 rec = build_model("demo", "snu", layers=(256, 256), recurrent=True, seed=SEED).n_params
 print(f"SNU with recurrent weights H: {rec:,} parameters, exactly as many as the RNN")
 assert rec == paper_counts["rnn"]
@@ -109,11 +121,22 @@ x_warm = rate_encode(data["train"][0][:8], T=20, seed=SEED)
 labels_warm = data["train"][1][:8].astype(np.int64)
 results = {}
 for m in MODELS:
-    warm = build_model("demo", m, layers=(WIDTH,), seed=SEED)          # warm-up: kernels loaded, not timed
+    # warm-up: kernels loaded, not timed
+    warm = build_model("demo", m, layers=(WIDTH,), seed=SEED)
     warm.backward(window_mse(warm.forward(x_warm), labels_warm)[1])
     t0 = time.perf_counter()
-    res = train("demo", model=m, layers=(WIDTH,), epochs=EPOCHS, batch_size=BATCH, lr=LR, seed=SEED,
-                progress=False, verbose=False, data=data)
+    res = train(
+        "demo",
+        model=m,
+        layers=(WIDTH,),
+        epochs=EPOCHS,
+        batch_size=BATCH,
+        lr=LR,
+        seed=SEED,
+        progress=False,
+        verbose=False,
+        data=data,
+    )
     results[m] = {"params": res["n_params"], "test_acc": res["test"]["accuracy"],
                   "val_acc": [h["val_accuracy"] for h in res["history"]],
                   "epoch_s": np.mean([h["train_time"] for h in res["history"]]),
@@ -124,10 +147,16 @@ for m in MODELS:
 # ## 3. Results
 
 # %%
-print(f"{'cell':<6}{'parameters':>11}{'val acc / epoch':>20}{'test acc':>10}{'s / epoch':>11}{'samples/s':>11}")
+print(
+    f"{'cell':<6}{'parameters':>11}{'val acc / epoch':>20}{'test acc':>10}"
+    f"{'s / epoch':>11}{'samples/s':>11}"
+)
 for m, r in results.items():
     va = " ".join(f"{v:.1%}" for v in r["val_acc"])
-    print(f"{NAMES[m]:<6}{r['params']:>11,}{va:>20}{r['test_acc']:>10.1%}{r['epoch_s']:>11.2f}{r['samples_per_s']:>11.0f}")
+    print(
+        f"{NAMES[m]:<6}{r['params']:>11,}{va:>20}{r['test_acc']:>10.1%}"
+        f"{r['epoch_s']:>11.2f}{r['samples_per_s']:>11.0f}"
+    )
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), layout="constrained")
@@ -149,7 +178,10 @@ axes[0].axhline(10, color="black", ls=":", lw=1, label="chance (10 %)")
 axes[0].set_ylim(0, 130)
 axes[0].set_yticks(range(0, 101, 20))
 axes[0].legend(loc="upper right", fontsize="small")
-fig.suptitle(f"{EPOCHS} epochs on 2,500 rate-coded digits, batch {BATCH}, Adam lr {LR:g}, seed {SEED}");
+fig.suptitle(
+    f"{EPOCHS} epochs on 2,500 rate-coded digits, batch {BATCH}, Adam lr {LR:g}, seed "
+    f"{SEED}"
+)
 
 # %% [markdown]
 # **Check.** Every cell must have learnt something (chance is 10 %), and the parameter counts must
@@ -179,8 +211,16 @@ plot_raster(y_snu, ax=ax1, title=f"SNU output spikes (a test '{label}'): "
                                  f"{int(y_snu.sum())} spikes")
 ax1.set_yticks(range(10))
 ax1.set_ylabel("output unit (digit)")
-im = ax2.imshow(y_lstm.T, aspect="auto", origin="lower", cmap="coolwarm", vmin=-1, vmax=1,
-                extent=(0.5, 20.5, -0.5, 9.5), interpolation="nearest")
+im = ax2.imshow(
+    y_lstm.T,
+    aspect="auto",
+    origin="lower",
+    cmap="coolwarm",
+    vmin=-1,
+    vmax=1,
+    extent=(0.5, 20.5, -0.5, 9.5),
+    interpolation="nearest",
+)
 fig.colorbar(im, ax=ax2, label="output $h_t$")
 ax2.set_yticks(range(10))
 ax2.set_xlabel("time step $t$")
@@ -188,8 +228,14 @@ ax2.set_ylabel("output unit (digit)")
 ax2.set_title("LSTM outputs (same digit): a real number per unit and step")
 for ax in (ax1, ax2):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True));
-print("predicted: SNU", int(y_snu.mean(axis=0).argmax()), "| LSTM", int(y_lstm.mean(axis=0).argmax()),
-      "| true", label)
+print(
+    "predicted: SNU",
+    int(y_snu.mean(axis=0).argmax()),
+    "| LSTM",
+    int(y_lstm.mean(axis=0).argmax()),
+    "| true",
+    label,
+)
 
 # %% [markdown]
 # ## 5. What these numbers do and do not say

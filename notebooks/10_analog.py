@@ -42,7 +42,7 @@ from snu_np.tasks import build_model, encode_images, get_task, load_task_data
 from snu_np.train import evaluate, set_blas_threads, train
 
 set_blas_threads(1)                  # small matrices: one BLAS thread is fastest
-snu_np.set_backend("numba")          # the compiled kernels (notebook 06)
+snu_np.set_backend("numba")          # the compiled kernels (notebook 20)
 np.set_printoptions(precision=3, suppress=True)
 SEED = 0
 MINUTE, HOUR, DAY, YEAR = 60.0, 3600.0, 86400.0, 365 * 86400.0
