@@ -55,3 +55,29 @@ html_static_path = ["_static"]
 html_css_files = ["snu_np.css"]
 # shapes such as (T, B, n_in) in numpy-style docstrings are not references to the attributes n_in
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type", "ref.python"]
+
+
+def _plain_bars(app, what, name, obj, options, lines):
+    """Docstrings write |x| for absolute values, as a student reads them; reST would take |x| for a
+    substitution, so the bars outside ``code`` are escaped (grid-table rows, which start with | or +,
+    are left alone)."""
+    for i, line in enumerate(lines):
+        if "|" in line and "``" not in line and not line.lstrip().startswith(("|", "+")):
+            lines[i] = line.replace("|", "\\|")
+
+
+def _settings_page(app):
+    """docs/_generated/settings.md: the table of every run setting, from snu_np.config (one home)."""
+    from snu_np.config import settings_table
+    out = os.path.join(app.srcdir, "_generated")
+    os.makedirs(out, exist_ok=True)
+    text = settings_table()
+    path = os.path.join(out, "settings.md")
+    if not os.path.exists(path) or open(path, encoding="utf-8").read() != text:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_bars)
+    app.connect("builder-inited", _settings_page)

@@ -180,8 +180,11 @@ class AnalogConfig(_Section):
 
     weight_noise: float = setting(0.0, "hardware-aware training: programming-noise-shaped noise times this "
                                        "factor injected into W and H at every step (0: off)", low=0.0)
-    weight_clip: Optional[float] = setting(None, "clip the weights to +-this value after each step",
+    weight_clip: Optional[float] = setting(None, "clip the weights W and H to +-this value after each step",
                                            type=float, low=0.0, low_open=True, optional=True)
+    weight_clip_std: Optional[float] = setting(None, "clip each weight matrix to +-this many of its standard "
+                                                     "deviations after each step (Joshi et al. 2020)",
+                                               type=float, low=0.0, low_open=True, optional=True)
     quantize_bits: Optional[int] = setting(None, "quantisation-aware training: forward passes with weights "
                                                  "on this many bits (straight-through gradient)",
                                            type=int, low=2, high=16, optional=True)

@@ -99,9 +99,10 @@ def train_epoch(net, opt, task, train_split, cfg, epoch, loss_fn, dp, state, bar
             if cfg.optim.clip is not None:
                 clip_grad_norm(net, cfg.optim.clip)
             opt.step()                            # checks every gradient before any update
-            if cfg.analog.weight_clip is not None:
-                from .analog.training import clip_weights
+            if cfg.analog.weight_clip is not None or cfg.analog.weight_clip_std is not None:
+                from .analog.training import clip_weights     # (hwa-clip)
                 clip_weights(net, cfg.analog.weight_clip)
+                clip_weights(net, cfg.analog.weight_clip_std, relative=True)
         except FloatingPointError as err:
             raise _diverged(err, epoch, k, n_steps) from None
         bad = check_finite_weights(net, cfg.run.max_weight)

@@ -102,8 +102,11 @@ def weight_noise(net, eta, rng=None, keys=HW_KEYS, pcm=None):
     keys : the parameter names that get noise (default W and H; biases are digital)
     pcm : PCM, optional, whose ``prog_std`` sets the shape of the noise (default: the published device)
 
-    Yields the network. On exit (however the block ends) the clean weights are back, bit for bit,
-    and ``grads`` holds the gradient computed at the noisy weights.
+    Yields
+    ------
+    Sequential
+        The network. On exit (however the block ends) the clean weights are back, bit for bit,
+        and ``grads`` holds the gradient computed at the noisy weights.
     """
     eta = check_real(eta, "eta", low=0.0)
     rng = as_rng(rng, "rng")

@@ -203,13 +203,12 @@ def fetch(filename, url_list, sha256, data_dir=None, download=True, progress=Tru
     ChecksumError
         A file found on disk has the wrong SHA-256 (it is reported, never deleted), or every mirror
         delivered wrong bytes (they are deleted).
-    DataNotFoundError (a FileNotFoundError)
-        Not found and ``download=False``, or ``data_dir`` does not exist; the message lists every
+    DataNotFoundError
+        (a FileNotFoundError) Not found and ``download=False``, or ``data_dir`` does not exist; the message lists every
         place that was searched, the URLs and the ``SNU_NP_DATA`` variable.
-    DownloadError (an OSError)
-        Not found and every URL failed; the message lists each URL and its error.
-
-    All three are :class:`~snu_np.errors.DataError` (exit code 3 in the CLI).
+    DownloadError
+        (an OSError) Not found and every URL failed; the message lists each URL and its error.
+        All three are :class:`~snu_np.errors.DataError` (exit code 3 in the CLI).
     """
     if not isinstance(filename, str) or not filename or os.path.basename(filename) != filename:
         raise ValueError(f"filename must be a bare file name without folders, got {filename!r}")
