@@ -1,4 +1,4 @@
-"""Fit the rational tanh of ``snu_np.kernels.snu.tanh_rational`` and report its error.
+"""Fit the rational tanh of ``snu_np.kernels._math.tanh_rational`` and report its error.
 
     tanh(x) ~ x P(x^2) / Q(x^2),   P, Q of degree 4, Q(0) = 1,   for |x| <= 9.1 (beyond: +-1)
 
@@ -42,7 +42,7 @@ def main():
     print("P =", tuple(float(v) for v in p))
     print("Q =", tuple(float(v) for v in q))
     print(f"largest relative error on [0, {CLIP}] in float64: {err:.2e}")
-    from snu_np.kernels.snu import tanh_rational
+    from snu_np.kernels._math import tanh_rational
     xs = np.linspace(-12, 12, 200001)
     got = np.array([tanh_rational(v) for v in xs])
     print(f"the package's tanh_rational against np.tanh: {np.max(np.abs(got - np.tanh(xs))):.2e} (absolute)")

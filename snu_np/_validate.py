@@ -65,6 +65,49 @@ def all_finite(value):
     return bool(np.isfinite(total)) or bool(np.all(np.isfinite(value)))
 
 
+def check_sequence(x, name="x"):
+    """Raise unless ``x`` is an array of shape (T, B, n) with T >= 1 steps and B >= 1 samples.
+
+    The cheap check at the boundary of every sequence function (its dtype and values are the
+    caller's: a layer checks them with :func:`as_float_array`). Returns ``x``."""
+    shape = getattr(x, "shape", None)
+    if shape is None or len(shape) != 3:
+        raise ValueError(f"{name} must be an array of shape (T, B, n), got "
+                         f"{type(x).__name__ if shape is None else f'shape {shape}'}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"{name} has shape {shape}: a sequence needs at least one time step "
+                         f"(T >= 1) and one sample (B >= 1)")
+    return x
+
+
+def check_dy_shape(dy, shape, name="dy"):
+    """Raise unless ``dy`` is an array of exactly the forward output's ``shape``. Returns ``dy``."""
+    got = getattr(dy, "shape", None)
+    if got != tuple(shape):
+        pretty = "(" + ", ".join(str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have the forward output's shape {pretty}, got "
+                         f"{type(dy).__name__ if got is None else got}")
+    return dy
+
+
+def as_param_array(value, name, shape, dtype):
+    """Return ``value`` as a C-contiguous array of ``dtype`` and ``shape`` for a parameter, after
+    the checks a constructor's own arrays pass: real numbers (not complex, bool, string or object),
+    the right shape, finite."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got the complex dtype {arr.dtype} "
+                        f"(its imaginary part would be dropped)")
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    check_shape(arr, shape, name)
+    arr = arr.astype(dtype, copy=False)
+    if not all_finite(arr):
+        bad = np.argwhere(~np.isfinite(arr))[0] if arr.ndim else ()
+        raise ValueError(f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+    return arr
+
+
 def check_shape(value, shape, name):
     """Raise ValueError unless ``value.shape`` matches ``shape`` (``None`` matches any size)."""
     ok = len(value.shape) == len(shape) and all(

@@ -1,6 +1,7 @@
 """Speed benchmarks: a full training step (forward, BPTT, optimiser update) of snu-np's numba
-backend, its NumPy reference and, only where PyTorch happens to be installed, an equivalent PyTorch
-autograd model, next to the **GEMM bound** measured in the same run.
+backend, its NumPy reference and, only where PyTorch happens to be installed and the comparison model
+``benchmarks/torch_models.py`` of a source checkout is at hand, an equivalent PyTorch autograd model,
+next to the **GEMM bound** measured in the same run.
 
 The GEMM bound is the time numpy's BLAS takes for exactly the matrix products a training step needs
 (forward ``x_t W`` of every layer for all steps, and the backward ``dW`` and ``dx``, except the first
@@ -41,11 +42,22 @@ FAST = ("numba", "numba-dp")
 
 
 def have_torch():
+    """True if PyTorch is installed (the torch row also needs :func:`torch_models_path`)."""
     try:
         import importlib.util
         return importlib.util.find_spec("torch") is not None
     except Exception:  # pragma: no cover
         return False
+
+
+def torch_note():
+    """Why the table has no torch row, or "" if it can have one."""
+    if not have_torch():
+        return "PyTorch not installed: no torch column"
+    if torch_models_path() is None:
+        return ("the PyTorch model (benchmarks/torch_models.py of a source checkout, or "
+                "$SNU_NP_TORCH_MODELS) is not available: no torch column")
+    return ""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -80,85 +92,26 @@ def _snu_np_step(workload, backend, dtype, seed=0, shards=1):
     return step
 
 
+def torch_models_path():
+    """The file that builds the PyTorch comparison model: ``benchmarks/torch_models.py`` of a source
+    checkout, or the file named by ``$SNU_NP_TORCH_MODELS``; None if neither exists (the model is
+    not part of the installed package)."""
+    from pathlib import Path
+    env = os.environ.get("SNU_NP_TORCH_MODELS")
+    path = Path(env) if env else Path(__file__).resolve().parents[1] / "benchmarks" / "torch_models.py"
+    return path if path.is_file() else None
+
+
 def _torch_step(workload, dtype, threads, seed=0):
-    import torch
-    torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    tdtype = torch.float32 if dtype == np.float32 else torch.float64
-    kind, sizes, T, B, rec = workload
-
-    class Step(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, u):
-            ctx.save_for_backward(u)
-            return (u > 0).to(u.dtype)
-
-        @staticmethod
-        def backward(ctx, g):
-            (u,) = ctx.saved_tensors
-            t = torch.tanh(u)
-            return g * (1 - t * t)
-
-    def layer_params(n_in, n_out):
-        a = (6.0 / (n_in + n_out)) ** 0.5
-        W = (torch.rand(n_in, n_out, dtype=tdtype) * 2 - 1) * a
-        H = (torch.rand(n_out, n_out, dtype=tdtype) * 2 - 1) * (6.0 / (2 * n_out)) ** 0.5 if rec else None
-        ps = [W.requires_grad_(), torch.full((n_out,), -1.0, dtype=tdtype, requires_grad=True)]
-        if H is not None:
-            ps.append(H.requires_grad_())
-        return ps
-
-    def snu(x, p):
-        W, b = p[0], p[1]
-        H = p[2] if len(p) > 2 else None
-        a = x @ W                                    # all steps in one product, as snu-np does
-        s = torch.zeros_like(a[0])
-        y = torch.zeros_like(a[0])
-        out = []
-        for t in range(x.shape[0]):
-            z = a[t] + 0.8 * s * (1 - y)
-            if H is not None:
-                z = z + y @ H
-            s = torch.relu(z)
-            y = Step.apply(s + b)
-            out.append(y)
-        return torch.stack(out)
-
-    rng = np.random.default_rng(seed)
-    if kind == "classify":
-        params = [layer_params(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
-        x = torch.from_numpy((rng.uniform(size=(T, B, sizes[0])) < 0.15).astype(dtype))
-        onehot = torch.nn.functional.one_hot(torch.from_numpy(rng.integers(0, sizes[-1], B)), sizes[-1]).to(tdtype)
-
-        def loss_fn():
-            h = x
-            for p in params:
-                h = snu(h, p)
-            return ((h.mean(0) - onehot) ** 2).mean()
-    else:
-        params = [layer_params(sizes[0], sizes[1])]
-        a = (6.0 / (sizes[1] + sizes[2])) ** 0.5
-        Wo = ((torch.rand(sizes[1], sizes[2], dtype=tdtype) * 2 - 1) * a).requires_grad_()
-        bo = torch.zeros(sizes[2], dtype=tdtype, requires_grad=True)
-        params.append([Wo, bo])
-        roll = torch.from_numpy((rng.uniform(size=(T + 1, B, sizes[0])) < 0.05).astype(dtype))
-        x, target = roll[:-1], roll[1:]
-
-        def loss_fn():
-            logits = snu(x, params[0]) @ Wo + bo
-            bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
-            return bce.sum(-1).mean()
-
-    opt = torch.optim.Adam([p for ps in params for p in ps], lr=1e-3)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn()
-        loss.backward()
-        opt.step()
-        return float(loss)
-
-    return step
+    """The PyTorch training step of ``workload``, from :func:`torch_models_path`'s ``torch_step``."""
+    import importlib.util
+    path = torch_models_path()
+    if path is None:
+        raise RuntimeError("the PyTorch comparison model (benchmarks/torch_models.py) is not available")
+    spec = importlib.util.spec_from_file_location("snu_np_bench_torch_models", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.torch_step(workload, dtype, threads, seed)
 
 
 def gemm_bound(workload, dtype, reps=5, first_dx=False):
@@ -310,7 +263,7 @@ def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, q
     for w in workloads:
         if w not in table:
             raise ValueError(f"unknown workload {w!r}; choose from {sorted(table)}")
-    impls = [i for i in (impls or IMPLS) if i != "torch" or have_torch()]
+    impls = [i for i in (impls or IMPLS) if i != "torch" or not torch_note()]
     if threads < 2:
         impls = [i for i in impls if i != "numba-dp"]
     rows = []
@@ -387,8 +340,9 @@ def run(args):
     for i in impls or []:
         if i not in IMPLS:
             raise ValueError(f"--impls: unknown implementation {i!r}; choose from {IMPLS}")
+    note = torch_note()
     print(f"snu-np benchmarks ({'quick' if args.quick else 'full'}), {args.dtype}, {args.threads} threads"
-          + ("" if have_torch() else "; PyTorch not installed: no torch column"))
+          + (f"; {note}" if note else ""))
     result = run_suite(split(args.workloads), impls, args.dtype, args.threads, args.reps, args.quick)
     if not args.no_compile:
         result["compile"] = measure_compile(args.dtype)

@@ -22,9 +22,14 @@ class Sequential:
         layers = list(layers)
         if not layers:
             raise ValueError("layers must be a non-empty list of layers")
+        seen = {}
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"layers[{i}] must be a Layer, got {type(layer).__name__}")
+            if id(layer) in seen:        # one cache and one grads for two places: wrong gradients
+                raise ValueError(f"layers[{i}] is the same object as layers[{seen[id(layer)]}]; a layer "
+                                 f"can appear only once in a Sequential (build a second layer)")
+            seen[id(layer)] = i
             if i and layer.n_in != layers[i - 1].n_out:
                 raise ValueError(f"layers[{i}].n_in = {layer.n_in} does not match "
                                  f"layers[{i - 1}].n_out = {layers[i - 1].n_out}")
@@ -42,15 +47,17 @@ class Sequential:
     def dtype(self):
         return self.layers[0].dtype
 
+    @property
+    def backend(self):
+        """"numba" if every layer runs on numba now, else "numpy" (what the optimisers follow)."""
+        return "numba" if all(layer.resolved_backend() == "numba" for layer in self.layers) else "numpy"
+
     def forward(self, x):
-        """x (T, B, n_in) -> y (T, B, n_out). The input is checked by the first layer; what a
-        layer hands to the next is trusted (see ``Layer._trusted``)."""
+        """x (T, B, n_in) -> y (T, B, n_out). The first layer checks the input fully; what a layer
+        hands to the next has the right shape and dtype by construction and is not scanned for NaN
+        again (``check_finite=False``, see :mod:`snu_np.layers.base`)."""
         for i, layer in enumerate(self.layers):
-            layer._trusted = i > 0
-            try:
-                x = layer.forward(x)
-            finally:
-                layer._trusted = False
+            x = layer.forward(x, check_finite=i == 0)
         return x
 
     __call__ = forward
@@ -59,17 +66,11 @@ class Sequential:
         """dy (T, B, n_out) -> dx (T, B, n_in); fills every layer's ``grads``.
 
         ``need_dx=False`` skips the input gradient of the first layer (training never reads it) and
-        returns None on backends that honour it."""
-        self.layers[0].need_dx = bool(need_dx)
+        returns None. The dy of the loss is checked fully, what a layer hands down is not scanned
+        for NaN again."""
         last = len(self.layers) - 1
-        try:
-            for i in range(last, -1, -1):
-                self.layers[i]._trusted = i < last        # dy from the loss is checked, the rest trusted
-                dy = self.layers[i].backward(dy)
-        finally:
-            self.layers[0].need_dx = True
-            for layer in self.layers:
-                layer._trusted = False
+        for i in range(last, -1, -1):
+            dy = self.layers[i].backward(dy, need_dx=bool(need_dx) or i > 0, check_finite=i == last)
         return dy
 
     def parameters(self):
@@ -92,14 +93,22 @@ class Sequential:
         return {f"{i}.{k}": p.copy() for i, layer in enumerate(self.layers) for k, p in layer.params.items()}
 
     def load_state_dict(self, state):
-        """Copy parameters from ``state`` (as given by :meth:`state_dict`); keys and shapes must match."""
+        """Copy parameters from ``state`` (as given by :meth:`state_dict`); keys must match and every
+        array passes the layer's checks (``Layer.check_params``: shape, real, finite, range). Nothing
+        is written unless all pass."""
         want = {f"{i}.{k}" for i, layer in enumerate(self.layers) for k in layer.params}
         got = set(state)
         if want != got:
             raise ValueError(f"state keys do not match the network: missing {sorted(want - got)}, "
                              f"unexpected {sorted(got - want)}")
+        checked = []
         for i, layer in enumerate(self.layers):
-            layer.set_params(**{k: state[f"{i}.{k}"] for k in layer.params})
+            try:
+                checked.append(layer.check_params(**{k: state[f"{i}.{k}"] for k in layer.params}))
+            except (TypeError, ValueError) as err:
+                raise type(err)(f"state of layer {i} ({type(layer).__name__}): {err}") from err
+        for layer, arrays in zip(self.layers, checked):
+            layer.set_params(**arrays)
 
     def get_config(self):
         """JSON-serialisable description: ``{"layers": [{"kind": ..., **config}, ...]}``."""

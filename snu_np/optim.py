@@ -1,8 +1,10 @@
 """Optimisers that update a network's parameters in place, and gradient-norm clipping.
 
 Each optimiser takes the model (anything with ``parameters() -> [(name, param, grad), ...]`` and,
-optionally, ``constrain()``), reads the current ``grads`` at every ``step()``, and keeps its own
-state in ``state_dict()`` so that a resumed run continues exactly.
+optionally, ``constrain()`` and ``backend``), reads the current ``grads`` at every ``step()``, and
+keeps its own state in ``state_dict()`` so that a resumed run continues exactly. An optimiser with a
+fused kernel (Adam) runs it when the model's layers run on numba (``Sequential.backend``, read at
+every step), not by the global setting; a model without ``backend`` follows the global setting.
 """
 from __future__ import annotations
 
@@ -64,10 +66,11 @@ class Optimizer(ABC):
             if not all_finite(g):
                 raise FloatingPointError(f"the gradient of parameter {name} contains NaN or inf "
                                          f"at update {self.t}")
+        backend = self._backend()
         for name, p, g in params:
             if self.weight_decay and p.ndim >= 2:
                 p *= p.dtype.type(1.0 - self.lr * self.weight_decay)
-            self._update(name, p, g)
+            self._update(name, p, g, backend)
         if hasattr(self.model, "constrain"):
             self.model.constrain()
         if self.ema is not None:
@@ -102,9 +105,17 @@ class Optimizer(ABC):
             for name, p, _ in params:
                 p[...] = live[name]
 
+    def _backend(self):
+        """The backend of this step: the model's (``Sequential.backend``), else the global one."""
+        backend = getattr(self.model, "backend", None)
+        if backend is None:
+            from .backend import get_backend
+            backend = get_backend()
+        return backend
+
     @abstractmethod
-    def _update(self, name, p, g):
-        """Update parameter ``p`` in place from its gradient ``g``."""
+    def _update(self, name, p, g, backend):
+        """Update parameter ``p`` in place from its gradient ``g``; ``backend`` is "numpy" or "numba"."""
 
     def state_dict(self):
         d = {"t": np.array(self.t), "lr": np.array(self.lr)}
@@ -132,7 +143,7 @@ class SGD(Optimizer):
         self.momentum = check_real(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
 
-    def _update(self, name, p, g):
+    def _update(self, name, p, g, backend):
         v = self.v[name]
         v *= self.momentum
         v -= self.lr * g
@@ -160,9 +171,8 @@ class Adam(Optimizer):
         self.m = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
         self.v = {name: np.zeros_like(p) for name, p, _ in model.parameters()}
 
-    def _update(self, name, p, g):
-        from .backend import get_backend
-        if get_backend() == "numba" and p.flags.c_contiguous and g.flags.c_contiguous:
+    def _update(self, name, p, g, backend):
+        if backend == "numba" and p.flags.c_contiguous and g.flags.c_contiguous:
             from .kernels.optim import adam_update_kernel
             adam_update_kernel(p.reshape(-1), np.ascontiguousarray(g, dtype=p.dtype).reshape(-1),
                                self.m[name].reshape(-1), self.v[name].reshape(-1), self.lr, self.beta1,
@@ -171,13 +181,16 @@ class Adam(Optimizer):
             self._update_reference(name, p, g)
 
     def _update_reference(self, name, p, g):
-        """Adam as NumPy expressions, the reference the Numba kernel must equal."""
+        """Adam as NumPy expressions, the reference the Numba kernel must equal bit for bit: the
+        same operations in the same order, each in the parameter's dtype. So 1 - beta is computed in
+        that dtype too (in float32, 1 - float32(0.999) = 0.00099998713, not float32(0.001))."""
         m, v = self.m[name], self.v[name]
         dt = p.dtype.type
-        m *= dt(self.beta1)
-        m += dt(1.0 - self.beta1) * g
-        v *= dt(self.beta2)
-        v += dt(1.0 - self.beta2) * g * g
+        b1, b2 = dt(self.beta1), dt(self.beta2)
+        m *= b1
+        m += (dt(1.0) - b1) * g
+        v *= b2
+        v += (dt(1.0) - b2) * g * g
         mhat = m / dt(1.0 - self.beta1 ** self.t)
         vhat = v / dt(1.0 - self.beta2 ** self.t)
         p -= dt(self.lr) * mhat / (np.sqrt(vhat) + dt(self.eps))

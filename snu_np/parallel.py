@@ -5,8 +5,7 @@ element-wise loops (the Numba kernels, serial: one core). With two cores, BLAS o
 the loops on one leave a core idle for about a third of the step. Cutting the batch in two and
 running each half's forward and backward pass in its own thread, each with a single-threaded BLAS,
 keeps both cores busy for the whole step: the kernels and BLAS release the GIL, so the threads run
-truly in parallel. Measured on the jittered-MNIST net at batch 128 (docs/performance.md): 18.3 ms
-per step instead of 20.9.
+truly in parallel (what it gains is measured in docs/performance.md).
 
 Shard 0 runs on the network itself, every other shard on a *replica*: a shallow copy of every layer
 that shares the parameter arrays (``params`` is the same dict) but keeps its own ``cache`` and ``grads``. For a loss
@@ -77,7 +76,7 @@ def _replica(net):
     twin = copy.copy(net)
     twin.layers = []
     for layer in net.layers:
-        t = copy.copy(layer)            # a new instance dict: per-call flags (_trusted, need_dx) are its own
+        t = copy.copy(layer)            # its own instance dict (per-call options are arguments, not attributes)
         t.params = layer.params         # the same dict: optimiser updates and set_params reach every replica
         t.grads = {k: np.zeros_like(p) for k, p in layer.params.items()}
         t.cache = None

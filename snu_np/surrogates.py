@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ._validate import check_real
+from .constants import ARCTAN, BOXCAR, FAST_SIGMOID, SIGMOID, SURROGATE_NAMES, TANH
 
 
 def step(u):
@@ -30,7 +31,12 @@ def sigmoid(u):
     With e = exp(-abs(u)) in (0, 1]: sigmoid(u) = 1 / (1 + e) for u >= 0 and e / (1 + e) for u < 0.
     """
     u = np.asarray(u)
-    e = np.exp(-np.abs(u))
+    return sigmoid_from_exp(u, np.exp(-np.abs(u)))
+
+
+def sigmoid_from_exp(u, e):
+    """The sigmoid of ``u`` from ``e = exp(-abs(u))``, for a caller that needs e too (the Bernoulli
+    NLL's log1p(e)): the formula of :func:`sigmoid`, which calls it."""
     return np.where(u >= 0, 1.0, e) / (1.0 + e)
 
 
@@ -42,7 +48,7 @@ class Surrogate(ABC):
     name : str
         Key used by ``SNU(surrogate=...)``.
     code : int
-        The integer the Numba kernels use to pick the same formula.
+        The integer the Numba kernels use to pick the same formula (``snu_np.constants.SURROGATE_CODES``).
     scale : float
         alpha, the width parameter (larger = narrower bump; for the boxcar, alpha is the width).
     formula : str
@@ -85,7 +91,7 @@ class Surrogate(ABC):
 class Tanh(Surrogate):
     """``h'(u) = 1 - tanh^2(alpha u)`` — the authors' choice (alpha = 1). Docs: :eq:`surr-tanh`."""
 
-    name, code, default_scale = "tanh", 0, 1.0
+    name, code, default_scale = "tanh", TANH, 1.0
     formula = r"$1-\tanh^2(\alpha u)$"
     primitive_formula = r"$\tanh(\alpha u)/\alpha$"
     label = "surr-tanh"
@@ -101,7 +107,7 @@ class Tanh(Surrogate):
 class Sigmoid(Surrogate):
     """``h'(u) = alpha sigma(alpha u)(1 - sigma(alpha u))``, peak alpha/4 (alpha = 4). Docs: :eq:`surr-sigmoid`."""
 
-    name, code, default_scale = "sigmoid", 1, 4.0
+    name, code, default_scale = "sigmoid", SIGMOID, 4.0
     formula = r"$\alpha\,\sigma(\alpha u)\,(1-\sigma(\alpha u))$"
     primitive_formula = r"$\sigma(\alpha u)$"
     label = "surr-sigmoid"
@@ -120,7 +126,7 @@ class Boxcar(Surrogate):
     Its primitive is the ramp ``clip(u + alpha/2, 0, alpha)``, whose slope is 1 inside the box.
     """
 
-    name, code, default_scale = "boxcar", 2, 1.0
+    name, code, default_scale = "boxcar", BOXCAR, 1.0
     formula = r"$\mathbb{1}[|u| < \alpha/2]$"
     primitive_formula = r"$\mathrm{clip}(u+\alpha/2,\ 0,\ \alpha)$"
     label = "surr-boxcar"
@@ -136,7 +142,7 @@ class Boxcar(Surrogate):
 class FastSigmoid(Surrogate):
     """``h'(u) = 1 / (1 + alpha |u|)^2`` (SuperSpike; alpha = 1). Docs: :eq:`surr-fast-sigmoid`."""
 
-    name, code, default_scale = "fast_sigmoid", 3, 1.0
+    name, code, default_scale = "fast_sigmoid", FAST_SIGMOID, 1.0
     formula = r"$1/(1+\alpha|u|)^2$"
     primitive_formula = r"$u/(1+\alpha|u|)$"
     label = "surr-fast-sigmoid"
@@ -152,7 +158,7 @@ class FastSigmoid(Surrogate):
 class Arctan(Surrogate):
     """``h'(u) = 1 / (1 + (alpha u)^2)`` (alpha = 1). Docs: :eq:`surr-arctan`."""
 
-    name, code, default_scale = "arctan", 4, 1.0
+    name, code, default_scale = "arctan", ARCTAN, 1.0
     formula = r"$1/(1+(\alpha u)^2)$"
     primitive_formula = r"$\arctan(\alpha u)/\alpha$"
     label = "surr-arctan"
@@ -166,6 +172,7 @@ class Arctan(Surrogate):
 
 
 SURROGATES = {cls.name: cls for cls in (Tanh, Sigmoid, Boxcar, FastSigmoid, Arctan)}
+assert tuple(SURROGATES) == SURROGATE_NAMES    # constants.SURROGATE_NAMES lists these, in code order
 
 
 def get_surrogate(surrogate="tanh", scale=None):

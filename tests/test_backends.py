@@ -96,10 +96,9 @@ def test_custom_surrogate_is_never_replaced_by_a_builtin_formula(rng):
 def test_wide_layer_paths_agree(monkeypatch, soft, recurrent, surrogate):
     """The paths that only wide layers take: the sSNU's sigmoid by NumPy step by step, and the
     pseudo-derivative in blocks of steps. Thresholds lowered so that small arrays take them."""
-    import snu_np.kernels.snu as K
-    import snu_np.layers.snu as L
-    monkeypatch.setattr(L, "_NUMPY_SIGMOID_MIN", 1)
-    monkeypatch.setattr(K, "_BLOCK", 12)          # 5 x 4 = 20 elements per step: 1 step per block
+    import snu_np.constants as C
+    monkeypatch.setattr(C, "NUMPY_SIGMOID_MIN", 1)
+    monkeypatch.setattr(C, "PSEUDO_GRAD_BLOCK", 12)   # 5 x 4 = 20 elements per step: 1 step per block
     rng = np.random.default_rng(3)
     layer = SNU(6, 4, soft=soft, recurrent=recurrent, surrogate=surrogate, train_decay=True,
                 seed=1, threshold=0.7)
@@ -151,3 +150,72 @@ def test_float32_pseudo_grad_kernel_keeps_nan_and_inf():
     s = np.array([[[np.nan, np.inf, 0.0]]], dtype=np.float32)
     out = K.pseudo_grad(s, s, np.zeros(3, np.float32), False, K.TANH, 1.0, np.empty_like(s))
     assert np.isnan(out[0, 0, 0]) and out[0, 0, 1] == 0.0 and out[0, 0, 2] == 1.0
+
+
+# --- the twin functions: kernels.snu against functional.snu, called directly ---------------------
+@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("need_dx", [False, True])
+@pytest.mark.parametrize("wide", [False, True])
+def test_snu_twin_functions_agree(monkeypatch, recurrent, soft, need_dx, wide):
+    """``kernels.snu.snu_forward/snu_backward`` have the reference's signature and cache: the same
+    s, y, dx and grads (float64, to 1e-10), and each backward accepts the other's cache."""
+    import snu_np.constants as C
+    from snu_np.functional import snu as F
+    from snu_np.kernels import snu as K
+    if wide:                                       # the paths of wide layers, on small arrays
+        monkeypatch.setattr(C, "NUMPY_SIGMOID_MIN", 1)
+        monkeypatch.setattr(C, "PSEUDO_GRAD_BLOCK", 7)
+    rng = np.random.default_rng(int(soft) + 2 * int(recurrent) + 4 * int(wide))
+    T, B, n_in, n = 6, 3, 5, 4
+    x = rng.uniform(0, 1.5, (T, B, n_in))
+    W = rng.normal(0, 0.8, (n_in, n))
+    b = rng.uniform(-1, -0.2, n)
+    H = rng.normal(0, 0.5, (n, n)) if recurrent else None
+    args = (x, W, b, 0.7, H, soft, "leaky_relu", "sigmoid")
+    s1, y1, c1 = F.snu_forward(*args)
+    s2, y2, c2 = K.snu_forward(*args)
+    assert set(c1) == set(c2)
+    np.testing.assert_allclose(s2, s1, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(y2, y1, rtol=0, atol=1e-10)
+    dy = rng.standard_normal(y1.shape)
+    for cache in (c1, c2):                         # either backward on either forward's cache
+        dx1, g1 = F.snu_backward(dy, cache, detach_reset=False, need_dx=need_dx)
+        dx2, g2 = K.snu_backward(dy, cache, detach_reset=False, need_dx=need_dx)
+        if need_dx:
+            np.testing.assert_allclose(dx2, dx1, rtol=0, atol=1e-10)
+        else:
+            assert dx1 is None and dx2 is None
+        assert set(g1) == set(g2) and isinstance(g2["decay"], float)
+        for k in g1:
+            np.testing.assert_allclose(g2[k], g1[k], rtol=0, atol=1e-10, err_msg=k)
+            assert np.asarray(g2[k]).dtype == np.asarray(g1[k]).dtype, k
+
+
+def test_snu_twin_refuses_a_custom_surrogate():
+    from snu_np.kernels import snu as K
+    from snu_np.surrogates import Tanh
+
+    class Mine(Tanh):
+        pass
+    x = np.ones((2, 1, 3))
+    with pytest.raises(ValueError, match="no Numba kernel"):
+        K.snu_forward(x, np.ones((3, 2)), -np.ones(2), 0.8, surrogate=Mine())
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_sequential_backward_need_dx_false_returns_none(backend):
+    from snu_np import GRU, LSTM, RNN, Dense, Sequential
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (4, 2, 3))
+    for first in (SNU(3, 4, seed=0, backend=backend), RNN(3, 4, seed=0, backend=backend),
+                  LSTM(3, 4, seed=0, backend=backend), GRU(3, 4, seed=0, backend=backend),
+                  Dense(3, 4, seed=0)):
+        net = Sequential([first, SNU(4, 2, soft=True, seed=1, backend=backend)])
+        y = net.forward(x)
+        dx = net.backward(np.ones_like(y))
+        want = {k: g.copy() for k, g in first.grads.items()}
+        assert dx.shape == x.shape
+        assert net.backward(np.ones_like(y), need_dx=False) is None, type(first).__name__
+        for k, g in first.grads.items():           # the parameter gradients do not depend on it
+            np.testing.assert_array_equal(g, want[k], err_msg=f"{type(first).__name__} {k}")

@@ -36,7 +36,7 @@ def test_fit_tanh_script_reproduces_the_kernel_coefficients():
 
     import numpy as np
 
-    from snu_np.kernels.snu import TANH_CLIP, TANH_P, TANH_Q
+    from snu_np.constants import TANH_CLIP, TANH_P, TANH_Q
 
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_tanh.py"
     spec = importlib.util.spec_from_file_location("fit_tanh", path)
@@ -49,3 +49,27 @@ def test_fit_tanh_script_reproduces_the_kernel_coefficients():
     refit = x * np.polyval(p[::-1], z) / np.polyval(q[::-1], z)
     shipped = x * np.polyval(np.array(TANH_P)[::-1], z) / np.polyval(np.array(TANH_Q)[::-1], z)
     assert np.max(np.abs(refit - shipped)) < 2.5e-8         # within the fit's own error
+
+
+def test_the_torch_model_lives_outside_the_package(tmp_path, monkeypatch):
+    """bench.py holds no PyTorch model: it loads benchmarks/torch_models.py (or the file named by
+    $SNU_NP_TORCH_MODELS) and says why there is no torch row when it can't."""
+    from pathlib import Path
+
+    import snu_np.bench as bench
+
+    assert "import torch" not in Path(bench.__file__).read_text()
+    monkeypatch.delenv("SNU_NP_TORCH_MODELS", raising=False)
+    checkout = Path(__file__).resolve().parents[1] / "benchmarks" / "torch_models.py"
+    assert bench.torch_models_path() == checkout
+    fake = tmp_path / "models.py"
+    fake.write_text("def torch_step(workload, dtype, threads, seed=0):\n"
+                    "    return lambda: ('fake', workload[0], threads)\n")
+    monkeypatch.setenv("SNU_NP_TORCH_MODELS", str(fake))
+    assert bench._torch_step(("classify",), "float32", 3)() == ("fake", "classify", 3)
+    monkeypatch.setattr(bench, "have_torch", lambda: True)
+    assert bench.torch_note() == ""
+    monkeypatch.setenv("SNU_NP_TORCH_MODELS", str(tmp_path / "missing.py"))
+    assert bench.torch_models_path() is None and "torch_models.py" in bench.torch_note()
+    monkeypatch.setattr(bench, "have_torch", lambda: False)
+    assert "PyTorch not installed" in bench.torch_note()

@@ -97,3 +97,27 @@ def test_load_state_dict_mismatch():
         net.load_state_dict({"0.W": np.zeros((4, 3))})
     with pytest.raises(ValueError, match="W must have shape"):
         net.load_state_dict({"0.W": np.zeros((3, 3)), "0.b": np.zeros(3)})
+
+
+def test_sequential_passes_options_as_arguments_not_attributes(rng):
+    """Per-call options (need_dx, check_finite) reach the layers as arguments: a pass writes only
+    the layers' cache and grads, so layer objects shared by threads never see each other's flags."""
+    net = Sequential([SNU(4, 5, seed=0), Dense(5, 3, seed=1)])
+    before = [set(vars(layer)) for layer in net.layers]
+    y = net.forward(rng.uniform(0, 1, (3, 2, 4)))
+    assert net.backward(np.ones_like(y), need_dx=False) is None
+    for layer, keys in zip(net.layers, before):
+        assert set(vars(layer)) == keys
+        assert not hasattr(layer, "_trusted") and not hasattr(layer, "need_dx")
+
+
+def test_check_finite_false_still_checks_shape_and_dtype():
+    layer = SNU(4, 3, seed=0)
+    with pytest.raises(ValueError, match=r"x must have shape \(T, B, 4\)"):
+        layer.forward(np.zeros((3, 2, 5)), check_finite=False)
+    with pytest.raises(TypeError, match="float array"):
+        layer.forward(np.zeros((3, 2, 4), dtype=np.int64), check_finite=False)
+    x = np.full((3, 2, 4), np.nan)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        layer.forward(x)
+    assert layer.forward(x, check_finite=False).shape == (3, 2, 3)       # not scanned: no error

@@ -128,8 +128,9 @@ def test_bad_arguments():
         Adam(object())
 
 
-@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-14), (np.float32, 1e-6)])
-def test_adam_kernel_equals_reference(dtype, tol):
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_kernel_equals_reference(dtype):
+    """The same operations in the same order, each in the parameter's dtype: the same bits."""
     import snu_np
     rng = np.random.default_rng(0)
     results = {}
@@ -143,7 +144,36 @@ def test_adam_kernel_equals_reference(dtype, tol):
             opt.step()
         results[backend] = net.state_dict()
     for k in results["numpy"]:
-        np.testing.assert_allclose(results["numba"][k], results["numpy"][k], rtol=tol, atol=tol)
+        np.testing.assert_array_equal(results["numba"][k], results["numpy"][k], err_msg=k)
+
+
+@pytest.mark.parametrize("layers,global_backend,fused", [("numba", "numpy", True), ("numpy", "numba", False),
+                                                        (None, "numba", True), (None, "numpy", False)])
+def test_adam_follows_the_layers_backend(monkeypatch, layers, global_backend, fused):
+    """Adam runs its fused kernel when the model's layers run on numba, whatever the global setting."""
+    import snu_np
+    import snu_np.kernels.optim as KO
+    snu_np.set_backend(global_backend)
+    calls = []
+    kernel, reference = KO.adam_update_kernel, Adam._update_reference
+    monkeypatch.setattr(KO, "adam_update_kernel", lambda *a: (calls.append("kernel"), kernel(*a)))
+    monkeypatch.setattr(Adam, "_update_reference", lambda self, *a: (calls.append("reference"), reference(self, *a)))
+    net = Sequential([SNU(4, 3, seed=0, backend=layers), SNU(3, 2, seed=1, backend=layers)])
+    assert net.backend == ("numba" if fused else "numpy")
+    opt = Adam(net, lr=0.01)
+    for _, _, g in net.parameters():
+        g[...] = 0.5
+    opt.step()
+    assert calls == ["kernel" if fused else "reference"] * 4
+
+
+def test_a_model_without_backend_follows_the_global_setting():
+    import snu_np
+    m = Quadratic()
+    snu_np.set_backend("numpy")
+    assert Adam(m)._backend() == "numpy"
+    snu_np.set_backend("numba")
+    assert Adam(m)._backend() == "numba"
 
 
 # ---------------------------------------------------------------------------------------------- moving average

@@ -18,20 +18,9 @@ CALIBRATION_EPOCH = 2020
 
 def resolve_checkpoint(path):
     """A checkpoint path from what a user may type: ``runs/x/best``, ``runs/x/best.npz`` or the run
-    folder ``runs/x`` (then its ``best``, else its ``last``)."""
-    try:
-        from ..train import checkpoint_path
-    except ImportError:                        # an older snu-np: the same rule, by hand
-        checkpoint_path = None
-    if checkpoint_path is not None:
-        return checkpoint_path(path)
-    p = Path(path)
-    if p.is_dir():
-        for name in ("best", "last"):
-            if (p / f"{name}.npz").exists():
-                return p / name
-        raise FileNotFoundError(f"no checkpoint in the folder {p} (looked for best.npz and last.npz)")
-    return p.with_suffix("") if p.suffix in (".npz", ".json") else p
+    folder ``runs/x`` (then its ``best``, else its ``last``): :func:`snu_np.train.checkpoint_path`."""
+    from ..train import checkpoint_path
+    return checkpoint_path(path)
 
 
 def checkpoint_scorer(path, data_dir=None, limit_test=None, split="test", n_calibration=64, download=True):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-LEAKY_SLOPE = 0.1
-G_CODES = {"relu": 0, "identity": 1, "leaky_relu": 2}
+from ..constants import G_CHOICES, G_CODES, LEAKY_SLOPE
+
+__all__ = ["g_forward", "g_grad_from_output", "G_CHOICES", "G_CODES", "LEAKY_SLOPE"]
 
 
 def g_forward(z, g="relu"):
@@ -21,7 +22,7 @@ def g_forward(z, g="relu"):
         return z
     if g == "leaky_relu":
         return np.where(z > 0, z, LEAKY_SLOPE * z)
-    raise ValueError(f"g must be one of {sorted(G_CODES)}, got {g!r}")
+    raise ValueError(f"g must be one of {G_CHOICES}, got {g!r}")
 
 
 def g_grad_from_output(s, g="relu"):
@@ -32,4 +33,4 @@ def g_grad_from_output(s, g="relu"):
         return np.ones_like(s)
     if g == "leaky_relu":
         return np.where(s > 0, 1.0, LEAKY_SLOPE).astype(s.dtype)
-    raise ValueError(f"g must be one of {sorted(G_CODES)}, got {g!r}")
+    raise ValueError(f"g must be one of {G_CHOICES}, got {g!r}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_dy_shape, check_sequence
 from ..surrogates import sigmoid
 
 
@@ -107,6 +108,7 @@ def gru_forward(x, W, H, b):
     h : (T, B, n) hidden states (the outputs).
     cache : dict for :func:`gru_backward` (with "gates" (T, B, 3n) = [r, z, n]).
     """
+    check_sequence(x, "x")
     T, B, _ = x.shape
     n = H.shape[0]
     h = np.zeros((T, B, n), dtype=x.dtype)
@@ -119,20 +121,22 @@ def gru_forward(x, W, H, b):
     return h, cache
 
 
-def gru_backward(dh, cache):
+def gru_backward(dh, cache, need_dx=True):
     """Backpropagation through time for a GRU: one reversed loop. Docs: :eq:`gru-bptt`.
 
     Parameters
     ----------
     dh : (T, B, n) dL/dh_t from the layers above (or the loss), for every step.
     cache : from :func:`gru_forward`.
+    need_dx : bool, False returns dx = None (the fast twin then skips its matrix product).
 
     Returns
     -------
-    dx : (T, B, n_in) gradient for the layer below.
+    dx : (T, B, n_in) gradient for the layer below, or None.
     grads : dict with "W", "H", "b", summed over time and batch.
     """
     x, h, gates, W, H, b = (cache[k] for k in ("x", "h", "gates", "W", "H", "b"))
+    check_dy_shape(dh, h.shape, "dh")
     T, B, _ = x.shape
     zeros = np.zeros_like(h[0])
     dx = np.zeros_like(x)
@@ -146,4 +150,4 @@ def gru_backward(dh, cache):
         grads["H"] += d["dH"]
         grads["b"] += d["db"]
         dh_next = d["dh_prev"]
-    return dx, grads
+    return (dx if need_dx else None), grads

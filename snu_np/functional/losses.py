@@ -8,18 +8,27 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import as_float_array, check_shape, check_window
+from ..surrogates import sigmoid_from_exp
+
+
+def _labels(labels, B, n, name):
+    """Integer class labels (B,), each in [0, n - 1], as an integer array."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"{name} with shape (B,) must hold integer class labels in [0, {n - 1}], "
+                        f"got dtype {labels.dtype}")
+    check_shape(labels, (B,), name)
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(f"{name}: class labels must be in [0, {n - 1}] for {n} outputs, "
+                         f"got range [{labels.min()}, {labels.max()}]")
+    return labels
 
 
 def _targets(target, B, n, dtype, name="target"):
     """Integer labels (B,) or one-hot (B, n) -> one-hot float (B, n)."""
     target = np.asarray(target)
     if target.ndim == 1:
-        if target.dtype.kind not in "iu":
-            raise TypeError(f"{name} with shape (B,) must hold integer class labels, got dtype {target.dtype}")
-        check_shape(target, (B,), name)
-        if target.size and (target.min() < 0 or target.max() >= n):
-            raise ValueError(f"{name} labels must be in [0, {n - 1}] for {n} outputs, "
-                             f"got range [{target.min()}, {target.max()}]")
+        target = _labels(target, B, n, name)
         onehot = np.zeros((B, n), dtype=dtype)
         onehot[np.arange(B), target] = 1.0
         return onehot
@@ -114,7 +123,7 @@ def bernoulli_nll(logits, target, mask=None):
     e = np.exp(-np.abs(l))                                  # in (0, 1]: never overflows
     per_unit = np.maximum(l, 0) - l * target + np.log1p(e)
     loss = float(np.sum(per_unit.sum(axis=2) * mask) / N)
-    p = np.where(l >= 0, 1.0, e) / (1.0 + e)                # sigmoid(l), stable on both sides
+    p = sigmoid_from_exp(l, e)                              # sigmoid(l), stable on both sides
     dlogits = (p - target) * mask[:, :, None] / N
     return loss, dlogits
 
@@ -122,14 +131,22 @@ def bernoulli_nll(logits, target, mask=None):
 def accuracy(y, labels, window=None):
     """Fraction of samples whose window-mean output is largest at the true label.
 
-    y : (T, B, n);  labels : (B,) ints;  window : (a, b) or None.
+    y : (T, B, n);  labels : (B,) ints in [0, n - 1], or (B, n) one-hot rows;  window : (a, b) or None.
     """
     y, a, b, m = _window_mean(y, window)
+    T, B, n = y.shape
     labels = np.asarray(labels)
     if labels.ndim == 2:
+        if labels.dtype.kind not in "biuf":
+            raise TypeError(f"labels with shape (B, n) must be one-hot rows of numbers, got dtype {labels.dtype}")
+        check_shape(labels, (B, n), "labels")
         labels = labels.argmax(axis=1)
-    check_shape(labels, (y.shape[1],), "labels")
+    else:
+        labels = _labels(labels, B, n, "labels")
     return float(np.mean(m.argmax(axis=1) == labels))
 
 
+#: the loss registry: name (the ``--loss`` choices) -> function ``(y, target, ...) -> (loss, dy)``
 LOSSES = {"mse": window_mse, "ce": softmax_cross_entropy, "bernoulli_nll": bernoulli_nll}
+#: the names of :data:`LOSSES`
+LOSS_NAMES = tuple(LOSSES)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_dy_shape, check_sequence
 from ..surrogates import sigmoid
 
 
@@ -106,6 +107,7 @@ def lstm_forward(x, W, H, b):
     h : (T, B, n) hidden states (the outputs).  c : (T, B, n) cell states.
     cache : dict for :func:`lstm_backward` (with "gates" (T, B, 4n) = [i, f, g, o]).
     """
+    check_sequence(x, "x")
     T, B, _ = x.shape
     n = H.shape[0]
     h = np.zeros((T, B, n), dtype=x.dtype)
@@ -120,20 +122,22 @@ def lstm_forward(x, W, H, b):
     return h, c, cache
 
 
-def lstm_backward(dh, cache):
+def lstm_backward(dh, cache, need_dx=True):
     """Backpropagation through time for an LSTM: one reversed loop. Docs: :eq:`lstm-bptt`.
 
     Parameters
     ----------
     dh : (T, B, n) dL/dh_t from the layers above (or the loss), for every step.
     cache : from :func:`lstm_forward`.
+    need_dx : bool, False returns dx = None (the fast twin then skips its matrix product).
 
     Returns
     -------
-    dx : (T, B, n_in) gradient for the layer below.
+    dx : (T, B, n_in) gradient for the layer below, or None.
     grads : dict with "W", "H", "b", summed over time and batch.
     """
     x, h, c, gates, W, H, b = (cache[k] for k in ("x", "h", "c", "gates", "W", "H", "b"))
+    check_dy_shape(dh, h.shape, "dh")
     T, B, _ = x.shape
     zeros = np.zeros_like(h[0])
     dx = np.zeros_like(x)
@@ -150,4 +154,4 @@ def lstm_backward(dh, cache):
         grads["H"] += d["dH"]
         grads["b"] += d["db"]
         dh_next, dc_next = d["dh_prev"], d["dc_prev"]
-    return dx, grads
+    return (dx if need_dx else None), grads

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_dy_shape, check_sequence
+
 
 def rnn_step_forward(x_t, h_prev, W, H, b):
     """One time step of a tanh RNN. Docs: :eq:`rnn-step`.
@@ -69,6 +71,7 @@ def rnn_forward(x, W, H, b):
     -------
     h : (T, B, n) hidden states (the outputs).  cache : dict for :func:`rnn_backward`.
     """
+    check_sequence(x, "x")
     T, B, _ = x.shape
     n = H.shape[0]
     h = np.zeros((T, B, n), dtype=x.dtype)
@@ -80,20 +83,22 @@ def rnn_forward(x, W, H, b):
     return h, cache
 
 
-def rnn_backward(dh, cache):
+def rnn_backward(dh, cache, need_dx=True):
     """Backpropagation through time for a tanh RNN: one reversed loop. Docs: :eq:`rnn-bptt`.
 
     Parameters
     ----------
     dh : (T, B, n) dL/dh_t from the layers above (or the loss), for every step.
     cache : from :func:`rnn_forward`.
+    need_dx : bool, False returns dx = None (the fast twin then skips its matrix product).
 
     Returns
     -------
-    dx : (T, B, n_in) gradient for the layer below.
+    dx : (T, B, n_in) gradient for the layer below, or None.
     grads : dict with "W", "H", "b", summed over time and batch.
     """
     x, h, W, H, b = (cache[k] for k in ("x", "h", "W", "H", "b"))
+    check_dy_shape(dh, h.shape, "dh")
     T, B, _ = x.shape
     zeros = np.zeros_like(h[0])
     dx = np.zeros_like(x)
@@ -107,4 +112,4 @@ def rnn_backward(dh, cache):
         grads["H"] += d["dH"]
         grads["b"] += d["db"]
         dh_next = d["dh_prev"]
-    return dx, grads
+    return (dx if need_dx else None), grads

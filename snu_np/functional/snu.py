@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validate import check_dy_shape, check_sequence
 from ..surrogates import get_surrogate, sigmoid
 from .activations import g_forward, g_grad_from_output
 
@@ -98,6 +99,7 @@ def snu_forward(x, W, b, decay, H=None, soft=False, g="relu", surrogate="tanh"):
     -------
     s : (T, B, n_out) states.  y : (T, B, n_out) outputs.  cache : dict for :func:`snu_backward`.
     """
+    check_sequence(x, "x")
     T, B, _ = x.shape
     n_out = W.shape[1]
     s = np.zeros((T, B, n_out), dtype=x.dtype)
@@ -112,7 +114,7 @@ def snu_forward(x, W, b, decay, H=None, soft=False, g="relu", surrogate="tanh"):
     return s, y, cache
 
 
-def snu_backward(dy, cache, detach_reset=False):
+def snu_backward(dy, cache, detach_reset=False, need_dx=True):
     """Backpropagation through time for an SNU layer: one reversed loop. Docs: :eq:`bptt-loop`.
 
     Parameters
@@ -120,13 +122,16 @@ def snu_backward(dy, cache, detach_reset=False):
     dy : (T, B, n_out) dL/dy_t from the layers above (or the loss), for every step.
     cache : from :func:`snu_forward`.
     detach_reset : bool, drop the gradient through the reset gate.
+    need_dx : bool, False returns dx = None (the first layer's input gradient, which training never
+        reads; the fast twin then skips its matrix product).
 
     Returns
     -------
-    dx : (T, B, n_in) gradient for the layer below.
+    dx : (T, B, n_in) gradient for the layer below, or None.
     grads : dict with "W", "b", "H" (if recurrent) and "decay" (a float), summed over time and batch.
     """
     x, s, y, W, b, decay, H = (cache[k] for k in ("x", "s", "y", "W", "b", "decay", "H"))
+    check_dy_shape(dy, s.shape)
     T, B, _ = x.shape
     zeros = np.zeros_like(s[0])
     dx = np.zeros_like(x)
@@ -148,4 +153,4 @@ def snu_backward(dy, cache, detach_reset=False):
         if H is not None:
             grads["H"] += d["dH"]
         ds_next, dy_next = d["ds_prev"], d["dy_prev"]
-    return dx, grads
+    return (dx if need_dx else None), grads

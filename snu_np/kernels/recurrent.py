@@ -1,7 +1,6 @@
 """The fast path of the recurrent baselines: twins of ``snu_np.functional.{rnn,lstm,gru}``.
 
-What pays, measured (LSTM 784->256, T=20, B=128, float32, forward + backward, 2 shared cores:
-~1.3x over the reference, GRU ~1.6x, RNN ~1.4x; see docs/derivations/baselines.md):
+What pays (docs: performance.md and derivations/baselines.md):
 
 1. The input projection of all T steps is **one** BLAS product, ``a = x.reshape(T*B, n_in) @ W + b``,
    and so are the weight gradients ``dW = x^T da``, ``dx = da W^T``, ``dH = h_{t-1}^T da_t`` and
@@ -10,39 +9,24 @@ What pays, measured (LSTM 784->256, T=20, B=128, float32, forward + backward, 2 
    gate element-wise math is **one fused jitted loop** (no temporaries, no boolean-mask sigmoid).
 
 What does not pay, and is avoided: calling ``np.dot`` *inside* the jitted loop (Numba's BLAS is
-SciPy's OpenBLAS, a second thread pool that fights NumPy's on a small machine: 2x *slower*), and
-``math.tanh`` (a scalar libm call, 5x slower than ``np.tanh`` in float32; :func:`_tanh` uses expm1).
+SciPy's OpenBLAS, a second thread pool that fights NumPy's on a small machine), and ``math.tanh``
+(a scalar libm call; :func:`snu_np.kernels._math.tanh_expm1` uses expm1).
 The tanh RNN has no gate math worth fusing, so its fast path is (1) alone, in plain NumPy.
 
-Every ``*_forward_fast`` returns the same ``cache`` dict as its reference ``*_forward``, so a forward
-pass on one path can be followed by a backward pass on the other.
+Every ``*_forward_fast`` returns the same ``cache`` dict as its reference ``*_forward``, and every
+``*_backward_fast`` takes the reference's arguments (``need_dx=False`` returns dx = None), so a
+forward pass on one path can be followed by a backward pass on the other.
 Equations: :eq:`rnn-step`/:eq:`rnn-bptt`, :eq:`lstm-step`/:eq:`lstm-bptt`, :eq:`gru-step`/:eq:`gru-bptt`.
 With ``NUMBA_DISABLE_JIT=1`` the kernels run as plain Python: slow but identical.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .._validate import check_dy_shape, check_sequence
 from ._jit import jit
-
-
-@jit
-def _sigmoid(u):
-    """Logistic sigmoid without overflow, as ``snu_np.surrogates.sigmoid`` (the branch keeps
-    ``math.exp`` in range, which matters when NUMBA_DISABLE_JIT=1 runs this as Python)."""
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
-
-
-@jit
-def _tanh(u):
-    """tanh(u) via expm1 (accurate to ~1 ulp, and faster than ``math.tanh`` under Numba)."""
-    e = math.expm1(-2.0 * abs(u))
-    return math.copysign(-e / (2.0 + e), u)
+from ._math import sigmoid                 # called with one = 1.0: the gates' sum and division in float64
+from ._math import tanh_expm1 as _tanh
 
 
 def _project(x, W, b):
@@ -53,13 +37,14 @@ def _project(x, W, b):
     return a.reshape(T, B, W.shape[1])
 
 
-def _param_grads(x, da, W, hp, dap):
-    """dx = da W^T, dW = x^T da, db = sum da over all T*B rows (one product each), and
-    dH = hp^T dap where hp (T-1, B, m) is what multiplied H at steps 1..T-1 and dap the matching da."""
+def _param_grads(x, da, W, hp, dap, need_dx=True):
+    """dx = da W^T (None unless ``need_dx``), dW = x^T da, db = sum da over all T*B rows (one
+    product each), and dH = hp^T dap where hp (T-1, B, m) is what multiplied H at steps 1..T-1 and
+    dap the matching da."""
     T, B, n_in = x.shape
     kn = da.shape[2]
     da2 = da.reshape(T * B, kn)
-    dx = (da2 @ W.T).reshape(T, B, n_in)
+    dx = (da2 @ W.T).reshape(T, B, n_in) if need_dx else None
     dW = x.reshape(T * B, n_in).T @ da2
     db = da2.sum(axis=0)
     m = hp.shape[2]
@@ -71,7 +56,8 @@ def _param_grads(x, da, W, hp, dap):
 # tanh RNN: only the batched products (np.tanh is already a fast vectorised loop)
 # --------------------------------------------------------------------------------------------------
 def rnn_forward_fast(x, W, H, b):
-    """Twin of ``functional.rnn.rnn_forward`` (:eq:`rnn-step`): same outputs and cache."""
+    """Twin of ``functional.rnn.rnn_forward`` (:eq:`rnn-step`), x (T, B, n_in): same outputs and cache."""
+    check_sequence(x, "x")
     T, B, _ = x.shape
     a = _project(x, W, b)
     h = np.empty_like(a)
@@ -81,9 +67,10 @@ def rnn_forward_fast(x, W, H, b):
     return h, {"x": x, "h": h, "W": W, "H": H, "b": b}
 
 
-def rnn_backward_fast(dy, cache):
+def rnn_backward_fast(dy, cache, need_dx=True):
     """Twin of ``functional.rnn.rnn_backward`` (:eq:`rnn-bptt`): returns (dx, grads)."""
     x, h, W, H = (cache[k] for k in ("x", "h", "W", "H"))
+    check_dy_shape(dy, h.shape)
     T = x.shape[0]
     HT = np.ascontiguousarray(H.T)
     da = np.empty_like(h)
@@ -92,7 +79,7 @@ def rnn_backward_fast(dy, cache):
         da[t] = (dy[t] + dh_next) * (1.0 - h[t] * h[t])
         if t > 0:
             dh_next = da[t] @ HT
-    dx, dW, dH, db = _param_grads(x, da, W, h[:-1], da[1:])
+    dx, dW, dH, db = _param_grads(x, da, W, h[:-1], da[1:], need_dx)
     return dx, {"W": dW, "H": dH, "b": db}
 
 
@@ -109,10 +96,10 @@ def lstm_step_kernel(at, c_prev, gates_t, c_t, h_t):
     B, n = c_t.shape
     for r in range(B):
         for j in range(n):
-            ig = _sigmoid(at[r, j])
-            fg = _sigmoid(at[r, n + j])
+            ig = sigmoid(at[r, j], 1.0)
+            fg = sigmoid(at[r, n + j], 1.0)
             gg = _tanh(at[r, 2 * n + j])
-            og = _sigmoid(at[r, 3 * n + j])
+            og = sigmoid(at[r, 3 * n + j], 1.0)
             ct = fg * c_prev[r, j] + ig * gg                # (lstm-step)
             gates_t[r, j] = ig
             gates_t[r, n + j] = fg
@@ -149,7 +136,8 @@ def lstm_step_backward_kernel(dy_t, dh_next, dc_next, gates_t, c_t, c_prev, da_t
 
 
 def lstm_forward_fast(x, W, H, b):
-    """Twin of ``functional.lstm.lstm_forward`` (:eq:`lstm-step`): same (h, c, cache)."""
+    """Twin of ``functional.lstm.lstm_forward`` (:eq:`lstm-step`), x (T, B, n_in): same (h, c, cache)."""
+    check_sequence(x, "x")
     T, B, _ = x.shape
     n = H.shape[0]
     a = _project(x, W, b)
@@ -163,9 +151,10 @@ def lstm_forward_fast(x, W, H, b):
     return h, c, {"x": x, "h": h, "c": c, "gates": gates, "W": W, "H": H, "b": b}
 
 
-def lstm_backward_fast(dy, cache):
+def lstm_backward_fast(dy, cache, need_dx=True):
     """Twin of ``functional.lstm.lstm_backward`` (:eq:`lstm-bptt`): returns (dx, grads)."""
     x, h, c, gates, W, H = (cache[k] for k in ("x", "h", "c", "gates", "W", "H"))
+    check_dy_shape(dy, h.shape)
     T, B, _ = x.shape
     HT = np.ascontiguousarray(H.T)
     zeros = np.zeros_like(h[0])
@@ -177,7 +166,7 @@ def lstm_backward_fast(dy, cache):
                                   c[t - 1] if t > 0 else zeros, da[t])
         if t > 0:
             dh_next = da[t] @ HT                                        # (lstm-bptt)
-    dx, dW, dH, db = _param_grads(x, da, W, h[:-1], da[1:])             # (lstm-bptt-params)
+    dx, dW, dH, db = _param_grads(x, da, W, h[:-1], da[1:], need_dx)    # (lstm-bptt-params)
     return dx, {"W": dW, "H": dH, "b": db}
 
 
@@ -194,9 +183,9 @@ def gru_gates_kernel(a_rz, h_prev, gates_t, rh_t):
     B, n = h_prev.shape
     for i in range(B):
         for j in range(n):
-            rg = _sigmoid(a_rz[i, j])
+            rg = sigmoid(a_rz[i, j], 1.0)
             gates_t[i, j] = rg
-            gates_t[i, n + j] = _sigmoid(a_rz[i, n + j])
+            gates_t[i, n + j] = sigmoid(a_rz[i, n + j], 1.0)
             rh_t[i, j] = rg * h_prev[i, j]                  # (gru-step)
 
 
@@ -244,7 +233,8 @@ def gru_backward_r_kernel(drh, h_prev, gates_t, da_t, dh_prev):
 
 
 def gru_forward_fast(x, W, H, b):
-    """Twin of ``functional.gru.gru_forward`` (:eq:`gru-step`): same (h, cache)."""
+    """Twin of ``functional.gru.gru_forward`` (:eq:`gru-step`), x (T, B, n_in): same (h, cache)."""
+    check_sequence(x, "x")
     T, B, _ = x.shape
     n = H.shape[0]
     H_rz, H_n = np.ascontiguousarray(H[:, :2 * n]), np.ascontiguousarray(H[:, 2 * n:])
@@ -262,9 +252,10 @@ def gru_forward_fast(x, W, H, b):
     return h, {"x": x, "h": h, "gates": gates, "W": W, "H": H, "b": b}
 
 
-def gru_backward_fast(dy, cache):
+def gru_backward_fast(dy, cache, need_dx=True):
     """Twin of ``functional.gru.gru_backward`` (:eq:`gru-bptt`): returns (dx, grads)."""
     x, h, gates, W, H = (cache[k] for k in ("x", "h", "gates", "W", "H"))
+    check_dy_shape(dy, h.shape)
     T, B, _ = x.shape
     n = H.shape[0]
     H_rzT, H_nT = np.ascontiguousarray(H[:, :2 * n].T), np.ascontiguousarray(H[:, 2 * n:].T)
@@ -282,6 +273,6 @@ def gru_backward_fast(dy, cache):
         gru_backward_r_kernel(drh, h_prev, gates[t], da[t], dh_prev)
         dh_next = dh_prev + da[t, :, :2 * n] @ H_rzT                    # (gru-bptt-gates)
     rh = gates[1:, :, :n] * h[:-1]                                      # r_t * h_{t-1}, t >= 1
-    dx, dW, dH_rz, db = _param_grads(x, da, W, h[:-1], da[1:, :, :2 * n])
+    dx, dW, dH_rz, db = _param_grads(x, da, W, h[:-1], da[1:, :, :2 * n], need_dx)
     dH_n = rh.reshape(-1, n).T @ da[1:, :, 2 * n:].reshape(-1, n)       # (gru-bptt-params)
     return dx, {"W": dW, "H": np.concatenate([dH_rz, dH_n], axis=1), "b": db}

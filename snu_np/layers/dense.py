@@ -1,4 +1,4 @@
-"""The Dense layer object (one matrix product for all steps; the same on both backends)."""
+"""The Dense layer object (one matrix product for all steps; the same code on both backends)."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,16 +36,16 @@ class Dense(Layer):
         cfg.update(activation=self.activation, bias_init=self.bias_init)
         return cfg
 
-    def forward(self, x):
-        """x (T, B, n_in) -> y (T, B, n_out)."""
-        x = self._check_input(x)
+    def forward(self, x, check_finite=True):
+        """x (T, B, n_in) -> y (T, B, n_out). ``check_finite``: see :mod:`snu_np.layers.base`."""
+        x = self._check_input(x, check_finite)
         y, c = dense_forward(x, self.params["W"], self.params["b"], self.activation)
         self.cache = {"x": x, "y": y, "_c": c}
         return y
 
-    def backward(self, dy):
-        """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
-        dy = self._check_dy(dy)
-        dx, g = dense_backward(dy, self.cache["_c"])
+    def backward(self, dy, need_dx=True, check_finite=True):
+        """dy (T, B, n_out) -> dx (T, B, n_in), or None if not ``need_dx``; fills ``self.grads``."""
+        dy = self._check_dy(dy, check_finite)
+        dx, g = dense_backward(dy, self.cache["_c"], need_dx=need_dx)
         self.grads.update(g)
         return dx

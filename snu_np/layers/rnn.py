@@ -34,6 +34,7 @@ from .._validate import check_real
 from ..functional import gru as FG
 from ..functional import lstm as FL
 from ..functional import rnn as FR
+from ..kernels import recurrent as K
 from . import register_layer
 from .base import Layer, glorot_uniform
 
@@ -65,18 +66,23 @@ class _Recurrent(Layer):
         cfg.update(backend=self.backend)
         return cfg
 
-    def _fast(self):
-        """The fast-path module, or None on the numpy backend."""
-        if _backend.resolve(self.backend) != "numba":
-            return None
-        from ..kernels import recurrent
-        return recurrent
+    #: backend -> (forward, backward): the reference and its twin, with the same arguments and cache
+    routes = {}
 
-    def _backward(self, dy, reference, fast):
-        """Shared body of ``backward``: run the chosen BPTT, store the gradients, return dx."""
-        dy = self._check_dy(dy)
+    def forward(self, x, check_finite=True):
+        """x (T, B, n_in) -> h (T, B, n_out). ``check_finite``: see :mod:`snu_np.layers.base`."""
+        x = self._check_input(x, check_finite)
+        forward = self.routes[self.resolved_backend()][0]
+        out = forward(x, self.params["W"], self.params["H"], self.params["b"])
+        self.cache = out[-1]
+        return out[0]
+
+    def backward(self, dy, need_dx=True, check_finite=True):
+        """dy (T, B, n_out) -> dx (T, B, n_in), or None if not ``need_dx``; fills ``self.grads``."""
+        dy = self._check_dy(dy, check_finite)
+        backward = self.routes[self.resolved_backend()][1]
         cache = dict(self.cache, W=self.params["W"], H=self.params["H"], b=self.params["b"])
-        dx, grads = (reference if fast is None else fast)(dy, cache)
+        dx, grads = backward(dy, cache, need_dx=need_dx)
         for k in ("W", "H", "b"):
             self.grads[k] = np.asarray(grads[k], dtype=self.dtype)
         return dx
@@ -101,19 +107,8 @@ class RNN(_Recurrent):
 
     kind = "rnn"
     n_gates = 1
+    routes = {"numpy": (FR.rnn_forward, FR.rnn_backward), "numba": (K.rnn_forward_fast, K.rnn_backward_fast)}
 
-    def forward(self, x):
-        """x (T, B, n_in) -> h (T, B, n_out)."""
-        x = self._check_input(x)
-        K = self._fast()
-        fwd = FR.rnn_forward if K is None else K.rnn_forward_fast
-        h, self.cache = fwd(x, self.params["W"], self.params["H"], self.params["b"])
-        return h
-
-    def backward(self, dy):
-        """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
-        K = self._fast()
-        return self._backward(dy, FR.rnn_backward, None if K is None else K.rnn_backward_fast)
 
 
 class LSTM(_Recurrent):
@@ -135,6 +130,7 @@ class LSTM(_Recurrent):
 
     kind = "lstm"
     n_gates = 4
+    routes = {"numpy": (FL.lstm_forward, FL.lstm_backward), "numba": (K.lstm_forward_fast, K.lstm_backward_fast)}
 
     def __init__(self, n_in, n_out, forget_bias=1.0, dtype=np.float64, seed=None, backend=None):
         super().__init__(n_in, n_out, dtype, seed, backend)
@@ -146,18 +142,6 @@ class LSTM(_Recurrent):
         cfg.update(forget_bias=self.forget_bias)
         return cfg
 
-    def forward(self, x):
-        """x (T, B, n_in) -> h (T, B, n_out); the cell states are in ``self.cache["c"]``."""
-        x = self._check_input(x)
-        K = self._fast()
-        fwd = FL.lstm_forward if K is None else K.lstm_forward_fast
-        h, _, self.cache = fwd(x, self.params["W"], self.params["H"], self.params["b"])
-        return h
-
-    def backward(self, dy):
-        """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
-        K = self._fast()
-        return self._backward(dy, FL.lstm_backward, None if K is None else K.lstm_backward_fast)
 
 
 class GRU(_Recurrent):
@@ -179,19 +163,8 @@ class GRU(_Recurrent):
 
     kind = "gru"
     n_gates = 3
+    routes = {"numpy": (FG.gru_forward, FG.gru_backward), "numba": (K.gru_forward_fast, K.gru_backward_fast)}
 
-    def forward(self, x):
-        """x (T, B, n_in) -> h (T, B, n_out)."""
-        x = self._check_input(x)
-        K = self._fast()
-        fwd = FG.gru_forward if K is None else K.gru_forward_fast
-        h, self.cache = fwd(x, self.params["W"], self.params["H"], self.params["b"])
-        return h
-
-    def backward(self, dy):
-        """dy (T, B, n_out) -> dx (T, B, n_in); fills ``self.grads``."""
-        K = self._fast()
-        return self._backward(dy, FG.gru_backward, None if K is None else K.gru_backward_fast)
 
 
 for _cls in (RNN, LSTM, GRU):
