@@ -1,55 +1,16 @@
-# ---
-# jupyter:
-#   jupytext:
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
+# The solutions and teacher notes of exercise 11, snu_np/exercises/student/ex11_quantize.py.
+# `snu-np exercises build` puts each block below where its marker stands in the exercise
+# (see exercises/README.md).
 
-# %% [markdown]
-# # Exercise 11 — Quantise weights for analog hardware
-#
-# An analog in-memory chip stores each weight as the conductance of a device (a phase-change memory
-# cell, for instance), and a device can be programmed to only a few distinguishable levels. Before
-# mapping a trained layer onto the chip we therefore **quantise** its weights: every weight is replaced
-# by the nearest of a few allowed values.
-#
-# A *symmetric uniform* quantiser with `bits` bits uses one bit for the sign and
-# $L = 2^{\text{bits}-1} - 1$ levels on each side of zero, spaced by the step
-#
-# $$\Delta = \frac{\max_{ij} |W_{ij}|}{L}, \qquad \text{levels } \{-L\Delta, \dots, -\Delta, 0, \Delta, \dots, L\Delta\},$$
-#
-# $$Q(W) = \Delta \cdot \operatorname{round}(W / \Delta).$$
-#
-# The levels are symmetric ($Q(-W) = -Q(W)$, which a differential pair of devices $G^+ - G^-$ gives for
-# free), 0 is a level, and the largest weight is represented exactly. With $W = 0$ everywhere, return 0.
-#
-# **Your task.** Write `quantize(W, bits)` returning an array shaped like `W` (the quantised weights,
-# not the integer codes).
-#
-# <!-- BEGIN TEACHER -->
+# %% teacher notes
 # > **Teacher notes** (about 20 min). Mistakes recognised: min–max (affine, asymmetric) levels;
 # > two's-complement levels ($-2^{b-1} \dots 2^{b-1} - 1$: the largest positive weight is clipped);
 # > $2^b - 1$ levels on each side (sign bit forgotten); rounding towards zero (`astype(int)`,
 # > `np.trunc`) or down (`np.floor`); returning the integer codes. Discussion: how many bits does a
 # > trained SNU need before its accuracy drops? (Try the last cell with 2, 3, 4 bits.)
-# <!-- END TEACHER -->
-
-# %%
-import matplotlib.pyplot as plt
-import numpy as np
-
-from snu_np.exercises import check
 
 
-# %%
-def quantize(W, bits):
-    """W quantised to 2^(bits-1) - 1 symmetric uniform levels on each side of 0 (same shape as W)."""
-    # BEGIN SOLUTION: the step is max|W| / (2^(bits-1) - 1); round W / step to the nearest integer
+# %% solution: quantize
     W = np.asarray(W, dtype=float)
     levels = 2 ** (bits - 1) - 1
     w_max = np.max(np.abs(W)) if W.size else 0.0
@@ -57,21 +18,3 @@ def quantize(W, bits):
         return np.zeros_like(W)
     step = w_max / levels
     return step * np.round(W / step)
-    # END SOLUTION
-
-
-# %%
-check("quantize", quantize)
-
-# %% [markdown]
-# The quantiser's staircase for 3 bits (3 levels on each side of 0):
-
-# %%
-w = np.linspace(-1.0, 1.0, 401)
-fig, ax = plt.subplots(figsize=(5, 3.5))
-for bits in (2, 3, 4):
-    ax.step(w, quantize(w, bits), where="mid", label=f"{bits} bits")
-ax.plot(w, w, "k:", lw=1)
-ax.set_xlabel("W")
-ax.set_ylabel("Q(W)")
-ax.legend();

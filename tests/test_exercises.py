@@ -24,7 +24,7 @@ from snu_np.exercises import (CHECKS, EXERCISES, MISTAKES, ExerciseCheckFailed, 
                               hidden_lif_trace)
 from snu_np.exercises import checks as C
 from snu_np.exercises.build import (PACK_NAME, STUDENT_DIR, BuildError, checkout_sources, has_solution_markers,
-                                    list_sources, main, render)
+                                    list_sources, main, parse_solutions, render)
 from snu_np.exercises.checks import (ex01_lif_euler as E1, ex03_snu_forward as E3, ex04_snu_step_backward as E4,
                                      ex05_bptt_loop as E5, ex06_pseudo_derivative as E6, ex07_reset_gradient as E7,
                                      ex08_jitter_encoder as E8, ex09_lstm_backward as E9, ex11_quantize as E11,
@@ -70,18 +70,39 @@ def assert_passes(name, fn, **kw):
 
 # ===================================================================================== building
 @nojit
-def test_sources_match_the_catalogue():
-    sources = list_sources()
-    assert sources[0].parent == checkout_sources() == ROOT / "exercises"
-    assert [int(re.match(r"ex(\d+)_", p.name).group(1)) for p in sources] == list(range(1, 13))
-    assert [p.stem for p in sources] == [e.slug for e in EXERCISES]
-    for ex, path in zip(EXERCISES, sources):
+def test_exercises_match_the_catalogue():
+    exercises = list_sources()
+    assert exercises[0].parent == STUDENT_DIR
+    assert [int(re.match(r"ex(\d+)_", p.name).group(1)) for p in exercises] == list(range(1, 13))
+    assert [p.stem for p in exercises] == [e.slug for e in EXERCISES]
+    for ex, path in zip(EXERCISES, exercises):
         text = path.read_text(encoding="utf-8")
-        assert not re.search(r"raise\s+NotImplementedError", text)
+        assert re.search(rf'raise NotImplementedError\("Exercise {ex.number}: ', text)
         assert all(c.exercise == ex.number for c in ex.checks)
         for name in ex.check_names:
             assert name in CHECKS
             assert f'check("{name}"' in text, f"{path.name} never calls check({name!r})"
+
+
+def _solutions(path):
+    return (checkout_sources() / path.name).read_text(encoding="utf-8")
+
+
+@nojit
+def test_every_marker_has_its_solution_and_back():
+    """What replaced `exercises sync`: the checkout holds one solutions file per exercise, under its
+    name, with a block for every marker of the exercise and no block without one."""
+    assert checkout_sources() == ROOT / "exercises"
+    exercises = list_sources()
+    assert [p.name for p in list_sources(checkout_sources())] == [p.name for p in exercises]
+    for path in exercises:
+        text, solutions = path.read_text(encoding="utf-8"), _solutions(path)
+        assert has_solution_markers(solutions)             # so the package scan would catch a stray copy
+        assert not re.search(r"raise\s+NotImplementedError", solutions)
+        teacher = render(text, "teacher", int(path.name[2:4]), path.name, solutions)
+        assert "NotImplementedError" not in teacher and "Teacher notes" in teacher
+        blocks = parse_solutions(solutions)
+        assert ("teacher notes", "") in blocks and any(kind == "solution" for kind, _ in blocks)
 
 
 @slow
@@ -95,7 +116,7 @@ def test_build_writes_both_versions(built):
         for ex in EXERCISES:
             py, nb = out / version / f"{ex.slug}.py", out / version / f"{ex.slug}.ipynb"
             text = py.read_text(encoding="utf-8")
-            assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text and "BEGIN TEACHER" not in text
+            assert not has_solution_markers(text) and "<!-- teacher notes" not in text
             if version == "student":
                 assert "Teacher notes" not in text
                 assert len(re.findall(rf'raise NotImplementedError\("Exercise {ex.number}: ', text)) >= 1
@@ -166,36 +187,44 @@ def test_notebooks_execute(built):
     assert info.value.ename == "NotImplementedError" and info.value.evalue.startswith("Exercise 3:")
 
 
-SOURCE = """# %% [markdown]
+EXERCISE = """# %% [markdown]
 # # Title
 #
-# <!-- BEGIN TEACHER -->
-# secret note
-# <!-- END TEACHER -->
+# <!-- teacher notes -->
 
 # %% [markdown]
-# <!-- BEGIN TEACHER -->
-# only for teachers
-# <!-- END TEACHER -->
+# <!-- teacher notes: cell -->
 
 # %%
 def f(x):
     \"\"\"Doc.\"\"\"
-    # BEGIN SOLUTION: square it
-    y = x * x
-    return y
-    # END SOLUTION
+    raise NotImplementedError("Exercise 7: square it")
+"""
+
+SOLUTIONS = """# The solutions of exercise 7.
+
+# %% teacher notes
+# secret note
+
+# %% teacher notes: cell
+# only for teachers
+
+# %% solution: f
+y = x * x
+return y
 """
 
 
 @nojit
-def test_render_replaces_solutions_and_removes_teacher_notes():
-    student = render(SOURCE, "student", 7)
-    teacher = render(SOURCE, "teacher", 7)
+def test_render_puts_the_solutions_in_place_of_the_markers():
+    student = render(EXERCISE, "student", 7)
+    teacher = render(EXERCISE, "teacher", 7, solutions=SOLUTIONS)
     assert 'raise NotImplementedError("Exercise 7: square it")' in student
-    assert "y = x * x" not in student and "secret" not in student and "only for teachers" not in student
+    assert "teacher notes" not in student and "y = x * x" not in student
     assert student.count("# %% [markdown]") == 1                  # the emptied cell is dropped
-    assert "y = x * x" in teacher and "secret note" in teacher and "NotImplementedError" not in teacher
+    assert "    y = x * x\n    return y\n" in teacher             # indented like the marker
+    assert "secret note" in teacher and "only for teachers" in teacher
+    assert "NotImplementedError" not in teacher and "teacher notes" not in teacher
     ns = {}
     exec(compile(student, "student", "exec"), ns)
     with pytest.raises(NotImplementedError, match="Exercise 7: square it"):
@@ -203,20 +232,33 @@ def test_render_replaces_solutions_and_removes_teacher_notes():
     ns = {}
     exec(compile(teacher, "teacher", "exec"), ns)
     assert ns["f"](3) == 9
+    assert not has_solution_markers(student) and not has_solution_markers(teacher)
+    assert has_solution_markers(SOLUTIONS) and has_solution_markers("# BEGIN SOLUTION: an old source\n")
 
 
 @nojit
-@pytest.mark.parametrize("bad, match", [
-    ("# %%\n# BEGIN SOLUTION\nx = 1\n", "never closed"),
-    ("# %%\nx = 1\n# END SOLUTION\n", "without BEGIN"),
-    ("# %%\n# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "inside another"),
-    ("# %%\nx = 1\n", "no '# BEGIN SOLUTION'"),
-    ("# %%\ndef f():\n    raise NotImplementedError\n# BEGIN SOLUTION\n# END SOLUTION\n", "must not raise"),
-    ("# %%\ndef f(:\n    # BEGIN SOLUTION\n    pass\n    # END SOLUTION\n", "not valid Python"),
+@pytest.mark.parametrize("exercise, solutions, match", [
+    (EXERCISE + '\n\ndef g(x):\n    if x:\n        raise NotImplementedError("Exercise 7: in an if")\n    return x\n',
+     SOLUTIONS, "last line of a function"),
+    ("def f():\n    pass\n", SOLUTIONS, "nothing for the student to do"),
+    ('def f():\n    raise NotImplementedError("Exercise 8: x")\n', SOLUTIONS, "Exercise 7: <hint>"),
+    ('def f():\n    raise NotImplementedError\n', SOLUTIONS, "Exercise 7: <hint>"),
+    ('raise NotImplementedError("Exercise 7: x")\n', SOLUTIONS, "last line of a function"),
+    ('def f(:\n    raise NotImplementedError("Exercise 7: x")\n', SOLUTIONS, "not valid Python"),
+    ('def f():\n    raise NotImplementedError("Exercise 7: x")\n', "# %% solution: g\nreturn 1\n",
+     r"no block for the markers \['solution: f'\]; the blocks \['solution: g'\] have no marker"),
+    ('def f():\n    raise NotImplementedError("Exercise 7: x")\n', "return 1\n# %% solution: f\nreturn 1\n",
+     "code before the first"),
+    ('def f():\n    raise NotImplementedError("Exercise 7: x")\n', "# %% solution: f\n\n# %% teacher notes\n",
+     "is empty"),
+    ('def f():\n    raise NotImplementedError("Exercise 7: x")\n', "# %% solution: f\nreturn (\n", "not valid Python"),
+    ('def f():\n    raise NotImplementedError("Exercise 7: x")\n' + SOLUTIONS, SOLUTIONS, "block inside the exercise"),
+    ('# <!-- teacher notes -->\n# <!-- teacher notes -->\ndef f():\n    raise NotImplementedError("Exercise 7: x")\n',
+     SOLUTIONS, "a second 'teacher notes' marker"),
 ])
-def test_render_rejects_malformed_sources(bad, match):
+def test_render_rejects_malformed_exercises_and_solutions(exercise, solutions, match):
     with pytest.raises(BuildError, match=match):
-        render(bad, "student", 1)
+        render(exercise, "teacher", 7, solutions=solutions)
 
 
 @nojit
@@ -477,7 +519,8 @@ def bwd(dy, ds_next, cache, detach_reset=False, pseudo="ok", reset=-1.0, use_ds_
     if soft:
         dh = y * (1 - y)
     else:
-        dh = {"ok": 1 - np.tanh(s + b) ** 2, "tanh": np.tanh(s + b), "none": 1.0}[pseudo]
+        dh = {"ok": 1 - np.tanh(s + b) ** 2, "negated": np.tanh(s + b) ** 2 - 1, "tanh": np.tanh(s + b),
+              "none": 1.0}[pseudo]
     du = dy * dh
     dz = (du + (ds_next if use_ds_next else 0)) * (s > 0)
     gate = 1 - y_prev
@@ -518,7 +561,8 @@ def _solution(slug, name):
     """The teacher solution ``name`` of exercise ``slug``, from its source: a student's loop, without a
     copy of it here."""
     ns = {}
-    text = render((ROOT / "exercises" / f"{slug}.py").read_text(encoding="utf-8"), "teacher", 0)
+    path = STUDENT_DIR / f"{slug}.py"
+    text = render(path.read_text(encoding="utf-8"), "teacher", int(slug[2:4]), path.name, _solutions(path))
     code = text.split("\ncheck(")[0]                       # the definitions, before the first check cell
     exec(compile(code, slug, "exec"), ns)
     return ns[name]
@@ -755,27 +799,9 @@ def _ge_forward(x_t, s_prev, y_prev, W, b, decay, H=None, soft=False):
 
 @nojit
 def test_ex04_flipped_pseudo_derivative_sign_gets_its_hint(quiet):
-    def flipped(dy, ds_next, cache, detach_reset=False):
-        soft = cache[9]
-        return bwd(dy, ds_next, cache, detach_reset) if soft else _negated_pseudo(dy, ds_next, cache, detach_reset)
-
+    flipped = lambda *a, **k: bwd(*a, pseudo="negated", **k)         # noqa: E731 (the soft SNU stays right)
     r = assert_fails("snu_step_backward", flipped, "pseudo_sign")
     assert "sign of the pseudo-derivative" in r.hint
-
-
-def _negated_pseudo(dy, ds_next, cache, detach_reset):
-    x_t, s_prev, y_prev, s, y, W, b, decay, H, soft, g, surrogate = cache
-    du = -dy * (1 - np.tanh(s + b) ** 2)
-    dz = (du + ds_next) * (s > 0)
-    gate = 1 - y_prev
-    out = {"dx": dz @ W.T, "dW": x_t.T @ dz, "db": du.sum(0), "ds_prev": decay * dz * gate, "dH": None,
-           "ddecay": float((dz * s_prev * gate).sum())}
-    dy_prev = 0 * y_prev if detach_reset else -decay * dz * s_prev
-    if H is not None:
-        out["dH"] = y_prev.T @ dz
-        dy_prev = dy_prev + dz @ H.T
-    out["dy_prev"] = dy_prev
-    return out
 
 
 # ====================================================== exercises 11 and 12: analog hardware
@@ -840,16 +866,6 @@ def test_installed_package_holds_no_solution():
     patterns = [p.strip() for p in cfg.get("options.package_data", "snu_np", fallback="").split(",") if p.strip()]
     shipped = [f for pat in patterns for f in pkg.glob(pat) if f.is_file() and f.suffix == ".py"]
     assert not [f for f in shipped if has_solution_markers(f.read_text(encoding="utf-8"))]
-
-
-@nojit
-def test_packaged_student_versions_are_in_step_with_the_sources():
-    sources = list_sources(checkout_sources())
-    packaged = sorted(STUDENT_DIR.glob("ex*_*.py"))
-    assert [p.name for p in packaged] == [p.name for p in sources]
-    for src, pkg in zip(sources, packaged):
-        want = render(src.read_text(encoding="utf-8"), "student", int(src.name[2:4]), src.name)
-        assert pkg.read_text(encoding="utf-8") == want, f"{pkg.name} is stale: run `snu-np exercises sync`"
 
 
 @nojit

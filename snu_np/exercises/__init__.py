@@ -2,14 +2,15 @@
 
 Twelve short notebooks along the course (the LIF neuron, the SNU's forward and backward pass, BPTT,
 pseudo-derivatives, the reset gradient, a jittered-input encoder, an LSTM step, a training run, and two
-for analog hardware: quantisation and drift compensation), each written once with its solution marked
-inside the source. The sources live in the repository's ``exercises/`` folder, not in the installed
-package: the package ships the student versions only (``snu_np/exercises/student/``).
+for analog hardware: quantisation and drift compensation), each written once: the package ships the
+exercises as the student gets them (``snu_np/exercises/student/``), and only a source checkout holds
+their solutions and teacher notes (the repository's ``exercises/`` folder), which the teacher version
+puts in the place of the student's ``NotImplementedError``.
 
-* :func:`build` (``snu-np exercises build --out DIR``) writes the *student* version (solutions replaced
-  by ``raise NotImplementedError("Exercise N: ...")``, teacher notes removed), zipped as a student pack,
-  and, from a source checkout, the *teacher* version; each as ``.py`` (jupytext percent format) and
-  ``.ipynb``;
+* :func:`build` (``snu-np exercises build --out DIR``) writes the *student* version (each function to
+  write ends in ``raise NotImplementedError("Exercise N: ...")``, no teacher notes), zipped as a student
+  pack, and, from a source checkout, the *teacher* version; each as ``.py`` (jupytext percent format)
+  and ``.ipynb``;
 * :func:`check` runs a student's function against the reference and explains what is wrong;
 * :func:`grade` (``snu-np exercises grade FOLDER``) grades submitted notebooks or scripts, each in its
   own child process, comparing outputs in the grader's process; ``--csv`` writes a gradebook.

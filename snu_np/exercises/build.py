@@ -1,41 +1,44 @@
-"""Build the student and teacher versions of the exercises from one source.
+"""Build the student and teacher versions of the exercises: the text written once, the solutions apart.
 
-Sources live in the repository's ``exercises/exNN_<name>.py`` (a source checkout, not the installed
-package), in jupytext's *percent* format (cells start with ``# %%``; markdown cells with
-``# %% [markdown]``, their lines commented). Two markings:
+Each exercise is written once, in jupytext's *percent* format (cells start with ``# %%``; markdown
+cells with ``# %% [markdown]``, their lines commented), as the file the student gets:
+``snu_np/exercises/student/exNN_<name>.py``, shipped with the package. Two kinds of places in it are
+filled in for the teacher version:
 
-``# BEGIN SOLUTION: <hint>`` ... ``# END SOLUTION`` (in code)
-    The lines in between are the solution. The student version replaces the whole block by
-    ``raise NotImplementedError("Exercise N: <hint>")`` at the marker's indentation; the teacher
-    version keeps the lines (without the two markers).
+``raise NotImplementedError("Exercise N: <hint>")`` (the last line of a function)
+    Where the student writes the function. The teacher version puts there the solution named after
+    the function.
 
-``# <!-- BEGIN TEACHER -->`` ... ``# <!-- END TEACHER -->`` (in markdown, or in code)
-    Teacher notes: removed from the student version, kept (without the markers) in the teacher one.
-    A cell left empty by the removal is dropped.
+``# <!-- teacher notes -->`` (a line of a markdown cell; ``# <!-- teacher notes: KEY -->`` for more)
+    Where the teacher notes go. The student version drops the line.
+
+The solutions and teacher notes are only in a source checkout, one file per exercise with the same
+name, ``exercises/exNN_<name>.py``: blocks, each under a header line, which is the cell marker
+``# %%`` followed by ``solution: <function name>`` or by ``teacher notes`` (``teacher notes: KEY``).
+A solution is the function's body from the marker's line on, at any indentation (the build indents it
+like the marker); teacher notes are markdown lines (``# > ...``), inserted as they are. The build
+refuses a marker without its block and a block without its marker.
 
 :func:`build` writes ``<out>/student/`` (and the same zipped, ``<out>/snu-np-exercises-student.zip``, the
-pack to hand out) and, from a source checkout, ``<out>/teacher/``; each with a ``.py`` and an ``.ipynb``
-per exercise and a ``README.md`` index. The notebooks are made with jupytext when it is installed,
-otherwise directly with nbformat (which comes with Jupyter).
-
-The installed package holds no solution: it ships the student versions (``snu_np/exercises/student/``),
-which :func:`sync_package` renders from the sources (``snu-np exercises sync`` in a checkout, before a
-release; a test keeps them in step). Without the sources, :func:`build` writes the student version from
-those files and refuses the teacher version.
+pack to hand out) and, with the solutions (a source checkout, or ``source_dir``), ``<out>/teacher/``;
+each with a ``.py`` and an ``.ipynb`` per exercise and a ``README.md`` index. The notebooks are made with
+jupytext when it is installed, otherwise directly with nbformat (which comes with Jupyter).
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import pathlib
 import re
 import sys
+import textwrap
 import zipfile
 
 from ..errors import UsageError
 from .catalog import EXERCISES
 
-__all__ = ["build", "render", "list_sources", "checkout_sources", "sync_package", "has_solution_markers",
+__all__ = ["build", "render", "parse_solutions", "list_sources", "checkout_sources", "has_solution_markers",
            "BuildError", "STUDENT_DIR", "PACK_NAME", "cli_add_arguments", "cli_run", "main"]
 
 STUDENT_DIR = pathlib.Path(__file__).resolve().parent / "student"          # shipped with the package
@@ -44,23 +47,23 @@ _SOURCES_README_MARK = "snu-np exercise sources"
 PACK_NAME = "snu-np-exercises-student.zip"
 VERSIONS = ("student", "teacher")
 
-_SOL_BEGIN = re.compile(r"^(?P<indent>[ \t]*)#\s*BEGIN SOLUTION\b\s*:?\s*(?P<hint>.*?)\s*$")
-_SOL_END = re.compile(r"^\s*#\s*END SOLUTION\s*$")
-_TEACH_BEGIN = re.compile(r"^\s*#\s*<!--\s*BEGIN TEACHER\s*-->\s*$")
-_TEACH_END = re.compile(r"^\s*#\s*<!--\s*END TEACHER\s*-->\s*$")
+# a block header of a solutions file: "solution: <function>" or "teacher notes[: KEY]" after the cell marker
+_BLOCK = re.compile(r"^#\s*%%\s*(?P<kind>solution|teacher notes)\b\s*:?\s*(?P<key>\S*)\s*$")
+# the markers of the former one-file sources, still refused anywhere in the package
+_OLD_BLOCK = re.compile(r"^\s*#\s*(BEGIN SOLUTION\b|<!--\s*BEGIN TEACHER\s*-->)")
+_NOTES = re.compile(r"^#\s*<!--\s*teacher notes\s*(?::\s*(?P<key>\S+?))?\s*-->\s*$")
 _CELL = re.compile(r"^# %%")
 _NUMBER = re.compile(r"^ex(\d+)_")
-_RAISE_NIE = re.compile(r"raise\s+NotImplementedError")
-_DEFAULT_HINT = "write this function (see the equations above)"
 
 
 class BuildError(UsageError):
-    """A source file is malformed (unbalanced or nested markers, no solution, invalid Python)."""
+    """An exercise or its solutions file is malformed (a marker without its block or the reverse, a
+    misnumbered hint, invalid Python)."""
 
 
 def checkout_sources():
-    """The folder of exercise sources (with solutions) of this source checkout, or None when snu-np is
-    installed from a wheel or an sdist (which do not ship them)."""
+    """The folder of solution files (``exercises/``) of this source checkout, or None when snu-np is
+    installed from a wheel or an sdist (which do not ship it)."""
     readme = _CHECKOUT_SOURCES / "README.md"
     try:
         if _SOURCES_README_MARK in readme.read_text(encoding="utf-8"):
@@ -70,10 +73,10 @@ def checkout_sources():
     return None
 
 
-def list_sources(source_dir=None):
-    """The exercise files in ``source_dir`` (default: the checkout's sources, else the packaged
-    student versions), sorted by number."""
-    d = pathlib.Path(source_dir) if source_dir is not None else (checkout_sources() or STUDENT_DIR)
+def list_sources(folder=None):
+    """The exercise files (``exNN_<name>.py``) in ``folder``, sorted by number: by default the packaged
+    exercises; the checkout's ``exercises/`` holds their solution files under the same names."""
+    d = pathlib.Path(folder) if folder is not None else STUDENT_DIR
     if not d.is_dir():
         raise UsageError(f"source_dir: {d} is not a folder")
     files = [p for p in d.glob("ex*_*.py") if _NUMBER.match(p.name)]
@@ -81,69 +84,137 @@ def list_sources(source_dir=None):
 
 
 def has_solution_markers(text):
-    """Whether ``text`` holds a solution or teacher block (what must never ship in the package)."""
-    return any(_SOL_BEGIN.match(ln) or _TEACH_BEGIN.match(ln) for ln in text.splitlines())
+    """Whether ``text`` holds a solution or teacher-notes block (what must never ship in the package)."""
+    return any(_BLOCK.match(ln) or _OLD_BLOCK.match(ln) for ln in text.splitlines())
 
 
 def _number(path):
     m = _NUMBER.match(pathlib.Path(path).name)
     if not m:
-        raise BuildError(f"{path}: exercise sources must be named exNN_<name>.py")
+        raise BuildError(f"{path}: exercise files must be named exNN_<name>.py")
     return int(m.group(1))
 
 
-def render(text, version, number, name="<source>"):
-    """Return the ``version`` ("student" or "teacher") of one source text.
+def _compile(text, name):
+    try:
+        return compile(text, name, "exec", ast.PyCF_ONLY_AST)
+    except SyntaxError as exc:
+        raise BuildError(f"{name} is not valid Python: {exc}") from None
 
-    Raises :class:`BuildError` on unbalanced or nested markers, on a source without any solution
-    block, or if the result is not valid Python.
+
+def _raises_not_implemented(node):
+    if not isinstance(node, ast.Raise):
+        return False
+    exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def _solution_markers(tree, number, name):
+    """{function name: line number} of the ``raise NotImplementedError("Exercise N: ...")`` lines."""
+    found = {}
+
+    def visit(node, function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, child)
+                continue
+            if _raises_not_implemented(child):
+                where, args = f"{name}:{child.lineno}", getattr(child.exc, "args", ())
+                msg = args[0].value if args and isinstance(args[0], ast.Constant) else None
+                if not (isinstance(msg, str) and msg.startswith(f"Exercise {number}: ")):
+                    raise BuildError(f'{where}: write raise NotImplementedError("Exercise {number}: <hint>")')
+                if function is None or child is not function.body[-1] or child.end_lineno != child.lineno:
+                    raise BuildError(f"{where}: a NotImplementedError marker is the last line of a function")
+                if function.name in found:
+                    raise BuildError(f"{where}: a second NotImplementedError in {function.name}()")
+                found[function.name] = child.lineno
+            visit(child, function)
+
+    visit(tree, None)
+    if not found:
+        raise BuildError(f"{name}: no raise NotImplementedError(...): nothing for the student to do")
+    return found
+
+
+def parse_solutions(text, name="<solutions>"):
+    """The blocks of a solutions file: {("solution", function) or ("teacher notes", key): [lines]}."""
+    blocks, current = {}, None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _BLOCK.match(line)
+        if m:
+            current = (m.group("kind"), m.group("key"))
+            if current[0] == "solution" and not current[1]:
+                raise BuildError(f"{name}:{lineno}: name the function: '# %% solution: <function name>'")
+            if current in blocks:
+                raise BuildError(f"{name}:{lineno}: a second block '{line.strip()}'")
+            blocks[current] = []
+        elif current is not None:
+            blocks[current].append(line)
+        elif line.strip() and not line.lstrip().startswith("#"):
+            raise BuildError(f"{name}:{lineno}: code before the first '# %% solution: ...' header")
+    for key, lines in blocks.items():
+        while lines and not lines[-1].strip():
+            lines.pop()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if not lines:
+            raise BuildError(f"{name}: the block '{_label(key)}' is empty")
+    return blocks
+
+
+def _label(key):
+    kind, name = key
+    return f"{kind}: {name}" if name else kind
+
+
+def render(text, version, number, name="<exercise>", solutions=None):
+    """Return the ``version`` ("student" or "teacher") of one exercise text (a packaged student file).
+
+    The teacher version needs ``solutions``, the text of the exercise's solutions file. Raises
+    :class:`BuildError` on a misplaced or misnumbered marker, on a marker without its block or a block
+    without its marker, or if the result is not valid Python.
     """
     if version not in VERSIONS:
         raise UsageError(f"version must be one of {VERSIONS}, got {version!r}")
     if not isinstance(text, str):
-        raise UsageError(f"text must be the source as a str, got {type(text).__name__}")
-    if _RAISE_NIE.search(text):
-        raise BuildError(f"{name}: a source must not raise NotImplementedError (the build adds it)")
-    out, solution, teacher, n_solutions = [], None, None, 0
-    for lineno, line in enumerate(text.splitlines(), 1):
-        m = _SOL_BEGIN.match(line)
+        raise UsageError(f"text must be the exercise as a str, got {type(text).__name__}")
+    if has_solution_markers(text):
+        raise BuildError(f"{name}: a solution or teacher-notes block inside the exercise (its place is "
+                         f"exercises/{name})")
+    lines = text.splitlines()
+    markers = {("solution", fn): i for fn, i in _solution_markers(_compile(text, name), number, name).items()}
+    for i, line in enumerate(lines, 1):
+        m = _NOTES.match(line)
         if m:
-            if solution is not None or teacher is not None:
-                raise BuildError(f"{name}:{lineno}: BEGIN SOLUTION inside another marked block "
-                                 f"(opened at line {solution or teacher})")
-            solution, n_solutions = lineno, n_solutions + 1
-            if version == "student":
-                hint = m.group("hint") or _DEFAULT_HINT
-                msg = json.dumps(f"Exercise {number}: {hint}", ensure_ascii=False)
-                out.append(f"{m.group('indent')}raise NotImplementedError({msg})")
-            continue
-        if _SOL_END.match(line):
-            if solution is None:
-                raise BuildError(f"{name}:{lineno}: END SOLUTION without BEGIN SOLUTION")
-            solution = None
-            continue
-        if _TEACH_BEGIN.match(line):
-            if solution is not None or teacher is not None:
-                raise BuildError(f"{name}:{lineno}: BEGIN TEACHER inside another marked block")
-            teacher = lineno
-            continue
-        if _TEACH_END.match(line):
-            if teacher is None:
-                raise BuildError(f"{name}:{lineno}: END TEACHER without BEGIN TEACHER")
-            teacher = None
-            continue
-        if version == "student" and (solution is not None or teacher is not None):
-            continue
-        out.append(line)
-    if solution is not None or teacher is not None:
-        raise BuildError(f"{name}:{solution or teacher}: marked block never closed")
-    if n_solutions == 0:
-        raise BuildError(f"{name}: no '# BEGIN SOLUTION' block: nothing for the student to do")
+            key = ("teacher notes", m.group("key") or "")
+            if key in markers:
+                raise BuildError(f"{name}:{i}: a second '{_label(key)}' marker (name them: teacher notes: KEY)")
+            markers[key] = i
+    if version == "student":
+        out = [ln for ln in lines if not _NOTES.match(ln)]
+    else:
+        if not isinstance(solutions, str):
+            raise UsageError(f"{name}: the teacher version needs the text of its solutions file")
+        blocks = parse_solutions(solutions, f"solutions of {name}")
+        missing = [_label(k) for k in markers if k not in blocks]
+        orphans = [_label(k) for k in blocks if k not in markers]
+        if missing or orphans:
+            raise BuildError(f"{name}: " + "; ".join(
+                ([f"no block for the markers {missing}"] if missing else []) +
+                ([f"the blocks {orphans} have no marker"] if orphans else [])))
+        at = {i: key for key, i in markers.items()}
+        out = []
+        for i, line in enumerate(lines, 1):
+            key = at.get(i)
+            if key is None:
+                out.append(line)
+            elif key[0] == "teacher notes":
+                out.extend(blocks[key])
+            else:
+                indent = line[:len(line) - len(line.lstrip())]
+                out.extend(textwrap.indent(textwrap.dedent("\n".join(blocks[key])), indent).splitlines())
     result = _drop_empty_cells(out)
-    try:
-        compile(result, f"{name} ({version})", "exec")
-    except SyntaxError as exc:
-        raise BuildError(f"{name} ({version} version) is not valid Python: {exc}") from None
+    _compile(result, f"{name} ({version} version)")
     return result
 
 
@@ -247,17 +318,20 @@ def _readme(version, numbers):
     return text + _STUDENT_README if version == "student" else text
 
 
-def _texts(version, sources, from_sources):
-    """{file name: text} of ``version`` for the chosen source files."""
-    out = {}
-    for src in sources:
-        text = src.read_text(encoding="utf-8")
-        if from_sources:
-            text = render(text, version, _number(src), src.name)
-        elif has_solution_markers(text):                     # a packaged file must be a student version
-            raise BuildError(f"{src}: a packaged student file holds a solution block")
-        out[src.name] = text
-    return out
+
+def _solutions_text(solutions_dir, exercise):
+    path = solutions_dir / exercise.name
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BuildError(f"{path}: missing: the solutions and teacher notes of {exercise.name}") from None
+
+
+def _texts(version, exercises, solutions_dir):
+    """{file name: text} of ``version`` for the chosen exercise files."""
+    return {ex.name: render(ex.read_text(encoding="utf-8"), version, _number(ex), ex.name,
+                            _solutions_text(solutions_dir, ex) if version == "teacher" else None)
+            for ex in exercises}
 
 
 def build(out_dir, version="both", exercises=None, notebooks=True, source_dir=None, use_jupytext=None,
@@ -269,15 +343,15 @@ def build(out_dir, version="both", exercises=None, notebooks=True, source_dir=No
     out_dir : path
         Creates ``out_dir/student`` and/or ``out_dir/teacher`` (existing files are overwritten).
     version : "student" | "teacher" | "both"
-        "both" writes the teacher version only where the sources are available (a source checkout
+        "both" writes the teacher version only where the solutions are available (a source checkout
         or ``source_dir``); "teacher" without them raises :class:`~snu_np.errors.UsageError`.
     exercises : iterable of int, optional
         Exercise numbers to build (default: all).
     notebooks : bool
         Also write ``.ipynb`` notebooks next to the ``.py`` files.
     source_dir : path, optional
-        The folder of exercise sources with their solutions (default: the checkout's ``exercises/``;
-        without one, the student version comes from the package's student files).
+        The folder of solution files, one per exercise under the exercise's file name (default: the
+        checkout's ``exercises/``). The exercise texts always come from the package.
     use_jupytext : None | bool
         None: jupytext if importable, else nbformat; True/False force the choice.
     pack : bool
@@ -292,28 +366,28 @@ def build(out_dir, version="both", exercises=None, notebooks=True, source_dir=No
         raise UsageError(f"version must be 'student', 'teacher' or 'both', got {version!r}")
     if not isinstance(notebooks, bool) or not isinstance(pack, bool):
         raise UsageError("notebooks and pack must be True or False")
-    sources_dir = pathlib.Path(source_dir) if source_dir is not None else checkout_sources()
-    if sources_dir is not None and not sources_dir.is_dir():
-        raise UsageError(f"source_dir: {sources_dir} is not a folder")
-    if version == "teacher" and sources_dir is None:
+    solutions_dir = pathlib.Path(source_dir) if source_dir is not None else checkout_sources()
+    if solutions_dir is not None and not solutions_dir.is_dir():
+        raise UsageError(f"source_dir: {solutions_dir} is not a folder")
+    if version == "teacher" and solutions_dir is None:
         raise UsageError("the teacher version (with the solutions) is built from a source checkout of snu-np: "
                          "the installed package does not ship the solutions. Run this command in a clone of "
                          "the repository, or pass --source DIR (its exercises/ folder).")
     versions = VERSIONS if version == "both" else (version,)
-    if sources_dir is None:
+    if solutions_dir is None:
         versions = tuple(v for v in versions if v == "student")
-    sources = list_sources(sources_dir or STUDENT_DIR)
-    if not sources:
-        raise BuildError(f"no exercise sources (exNN_<name>.py) found in {sources_dir or STUDENT_DIR}")
+    chosen = list_sources()
+    if not chosen:
+        raise BuildError(f"no exercises (exNN_<name>.py) found in {STUDENT_DIR}")
     if exercises is not None:
         try:
             wanted = {int(n) for n in exercises}
         except (TypeError, ValueError):
             raise UsageError(f"exercises must be exercise numbers, got {exercises!r}") from None
-        unknown = wanted - {_number(p) for p in sources}
+        unknown = wanted - {_number(p) for p in chosen}
         if unknown:
             raise UsageError(f"exercises: no exercise numbered {sorted(unknown)}")
-        sources = [p for p in sources if _number(p) in wanted]
+        chosen = [p for p in chosen if _number(p) in wanted]
     out_dir = pathlib.Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"out_dir: {out_dir} exists and is not a folder")
@@ -321,7 +395,7 @@ def build(out_dir, version="both", exercises=None, notebooks=True, source_dir=No
     for v in versions:
         d = out_dir / v
         d.mkdir(parents=True, exist_ok=True)
-        for name, text in _texts(v, sources, sources_dir is not None).items():
+        for name, text in _texts(v, chosen, solutions_dir).items():
             py = d / name
             py.write_text(text, encoding="utf-8")
             written[v].append(py)
@@ -330,7 +404,7 @@ def build(out_dir, version="both", exercises=None, notebooks=True, source_dir=No
                 write_notebook(text, ipynb, use_jupytext)
                 written[v].append(ipynb)
         readme = d / "README.md"
-        readme.write_text(_readme(v, {_number(p) for p in sources}), encoding="utf-8")
+        readme.write_text(_readme(v, {_number(p) for p in chosen}), encoding="utf-8")
         written[v].append(readme)
     if pack and "student" in written:
         zpath = out_dir / PACK_NAME
@@ -341,44 +415,21 @@ def build(out_dir, version="both", exercises=None, notebooks=True, source_dir=No
     return written
 
 
-def sync_package(source_dir=None):
-    """Render the student version of every source into the package (``snu_np/exercises/student/``),
-    removing stale files: run in a checkout before a release (``snu-np exercises sync``).
-
-    Returns the written paths.
-    """
-    sources_dir = pathlib.Path(source_dir) if source_dir is not None else checkout_sources()
-    if sources_dir is None:
-        raise UsageError("sync needs the exercise sources: run it in a source checkout of snu-np, or pass --source DIR")
-    texts = _texts("student", list_sources(sources_dir), True)
-    STUDENT_DIR.mkdir(exist_ok=True)
-    for stale in STUDENT_DIR.glob("ex*_*.py"):
-        if stale.name not in texts:
-            stale.unlink()
-    written = []
-    for name, text in texts.items():
-        path = STUDENT_DIR / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
 # -------------------------------------------------------------------------------------------- CLI
 def cli_add_arguments(parser):
-    """Add the ``build``, ``grade``, ``list`` and ``sync`` sub-commands to ``parser`` (``snu-np exercises``)."""
-    sub = parser.add_subparsers(dest="exercises_command", metavar="{build,grade,list,sync}")
+    """Add the ``build``, ``grade`` and ``list`` sub-commands to ``parser`` (``snu-np exercises``)."""
+    sub = parser.add_subparsers(dest="exercises_command", metavar="{build,grade,list}")
     b = sub.add_parser("build", help="write the student pack (and, in a source checkout, the teacher version)",
                        description="Write the student version (solutions replaced by NotImplementedError, "
                                    "teacher notes removed), zipped as the pack to hand out, and the teacher "
-                                   "version, which needs the sources of a checkout (or --source DIR).")
+                                   "version, which needs the solutions of a checkout (or --source DIR).")
     b.add_argument("--out", required=True, metavar="DIR",
                    help="output folder (gets student/, teacher/ and snu-np-exercises-student.zip)")
     b.add_argument("--version", choices=("student", "teacher", "both"), default="both",
                    help="which version to write (default: both; 'both' outside a checkout: student only)")
     b.add_argument("--only", type=int, nargs="+", metavar="N", help="only these exercise numbers (default: all)")
     b.add_argument("--source", metavar="DIR", default=None,
-                   help="folder of exercise sources with solutions (default: the checkout's exercises/)")
+                   help="folder of the exercises' solution files (default: the checkout's exercises/)")
     b.add_argument("--no-notebooks", action="store_true", help="write the .py files only (default: also .ipynb)")
     b.add_argument("--no-zip", action="store_true", help="do not write the zipped student pack (default: write it)")
     g = sub.add_parser("grade", help="grade submitted notebooks/scripts, each in its own process",
@@ -394,11 +445,6 @@ def cli_add_arguments(parser):
     g.add_argument("--json", dest="json_out", metavar="FILE", default=None,
                    help="also write the results as JSON (default: none)")
     sub.add_parser("list", help="list the exercises with their checks and timings")
-    s = sub.add_parser("sync", help="maintainers: render the student versions into the package",
-                       description="Render the student version of every source into snu_np/exercises/student/ "
-                                   "(run in a source checkout before a release).")
-    s.add_argument("--source", metavar="DIR", default=None,
-                   help="folder of exercise sources (default: the checkout's exercises/)")
     parser.set_defaults(_exercises_parser=parser)
     return parser
 
@@ -419,7 +465,7 @@ def cli_run(args):
             else:
                 print(f"{v}: {len(paths)} files in {pathlib.Path(args.out) / v}")
         if args.version == "both" and "teacher" not in written:
-            print("teacher: not built (no exercise sources here: use a source checkout or --source DIR)")
+            print("teacher: not built (no solutions here: use a source checkout or --source DIR)")
         return 0
     if cmd == "grade":
         from .grade import format_table, grade, write_csv
@@ -434,10 +480,6 @@ def cli_run(args):
         for ex in EXERCISES:
             print(f"{ex.number:>2}. {ex.title} ({ex.minutes} min) -- checks: {', '.join(ex.check_names)}")
             print(f"    {ex.teaches}")
-        return 0
-    if cmd == "sync":
-        paths = sync_package(args.source)
-        print(f"{len(paths)} student files in {STUDENT_DIR}")
         return 0
     parser = getattr(args, "_exercises_parser", None)
     if parser is not None:

@@ -35,6 +35,8 @@
 # **Part b.** Drive neurons with constant currents and *measure* their firing rate: the f–I curve.
 # Compare it with the analytic rate $f = 1 / \big(\tau \ln \frac{RI}{RI - v_{th}}\big)$ for
 # $RI > v_{th}$ (and 0 below the *rheobase* $I = v_{th}/R$).
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

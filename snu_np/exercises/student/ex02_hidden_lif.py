@@ -28,6 +28,8 @@
 #
 # **Your task.** Write `estimate_lif_parameters(t, I, V)` returning `{"tau": ..., "v_th": ...}`
 # (τ in ms). The check runs it on other hidden neurons and accepts τ within 10 % and $v_{th}$ within 5 %.
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

@@ -27,6 +27,8 @@
 # * $y_{t-1} H$ is present only in recurrent layers (`H` is not `None`).
 #
 # **Your task.** Write `snu_step_forward`, returning `(s, y)`.
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

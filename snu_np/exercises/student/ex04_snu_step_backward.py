@@ -38,6 +38,8 @@
 # **Your task.** Write `snu_step_backward`, returning the dict
 # `{"dx", "dW", "db", "ds_prev", "dy_prev", "dH", "ddecay"}` (`dH` is `None` when `H` is `None`;
 # `ddecay` is a float).
+#
+# <!-- teacher notes -->
 
 # %%
 import numpy as np

@@ -33,6 +33,8 @@
 # **Your task.** Write `snu_backward(dy, cache, detach_reset=False)` returning `(dx, grads)` with
 # `dx` of shape (T, B, n_in) and `grads = {"W", "b", "decay"}` (plus `"H"` for a recurrent layer),
 # using the reference `snu_step_backward`.
+#
+# <!-- teacher notes -->
 
 # %%
 import numpy as np

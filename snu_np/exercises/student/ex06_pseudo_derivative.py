@@ -32,6 +32,8 @@
 #
 # **Bonus.** Design your own pseudo-derivative (a primitive and its derivative) and check it with
 # `check("pseudo_derivative", my_grad, primitive=my_primitive)`.
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

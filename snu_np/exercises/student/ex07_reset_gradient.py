@@ -29,6 +29,8 @@
 # $\partial L/\partial y_{t-1}$ for one step (all arrays are (B, n)). Then run the comparison: the same
 # two-layer recurrent SNU network, same initial weights and batches, trained once with your reset term
 # and once with it detached.
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

@@ -30,6 +30,8 @@
 # $c + dx$, zeros shifted in. (2) `jitter_encode(images, T, max_shift, threshold, seed)` for images
 # (B, 28, 28) in [0, 1], returning `events` of shape (T, B, 784) (zeros and ones) and `offsets`, an
 # integer array (T + 1, B, 2): `offsets[0]` is $p_{-1}$, `offsets[t + 1]` is $p_t$ as (dy, dx).
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

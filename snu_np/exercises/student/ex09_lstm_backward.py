@@ -36,6 +36,8 @@
 #
 # **Your task.** Write `lstm_step_backward(dh, dc_next, cache)` returning
 # `{"dx", "dh_prev", "dc_prev", "dW", "dH", "db"}`.
+#
+# <!-- teacher notes -->
 
 # %%
 import numpy as np

@@ -26,6 +26,8 @@
 # **Your task.** Write `train(x_train, y_train)` returning `(net, losses)` (the list of the loss at
 # every update). The check trains with it and accepts a test accuracy of at least 90 %
 # (`accuracy(net.forward(x_test), y_test)`, the mean output over all steps) within 30 s.
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

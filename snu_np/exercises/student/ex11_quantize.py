@@ -30,6 +30,8 @@
 #
 # **Your task.** Write `quantize(W, bits)` returning an array shaped like `W` (the quantised weights,
 # not the integer codes).
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt

@@ -34,6 +34,8 @@
 # **Your task.** Write `compensate_drift(y, y_cal_0, y_cal_t)` returning the compensated outputs: `y`
 # (the layer's outputs at time t, (B, n_out)) times $\alpha(t)$, computed from the calibration outputs
 # `y_cal_0` (at $t_0$) and `y_cal_t` (at $t$), both (B_cal, n_out).
+#
+# <!-- teacher notes -->
 
 # %%
 import matplotlib.pyplot as plt
