@@ -35,7 +35,10 @@ import sys
 from dataclasses import dataclass, field, fields
 from typing import Optional, Tuple
 
+from .backend import BACKENDS
+from .constants import G_CHOICES, SURROGATE_NAMES
 from .errors import UsageError
+from .functional.losses import LOSS_NAMES
 
 __all__ = ["RunConfig", "NetworkConfig", "OptimConfig", "DataConfig", "LoopConfig", "AnalogConfig",
            "setting", "SECTIONS", "SCHEMA_VERSION", "add_arguments", "from_arguments", "settings_table",
@@ -44,14 +47,10 @@ __all__ = ["RunConfig", "NetworkConfig", "OptimConfig", "DataConfig", "LoopConfi
 
 SCHEMA_VERSION = 2
 
-# the choices, one list each (the modules that implement them register the same names; tests check)
-MODELS = ("snu", "ssnu", "rnn", "lstm", "gru")
-G_CHOICES = ("relu", "identity", "leaky_relu")
-OPTIMIZERS = ("adam", "sgd")
-LOSS_NAMES = ("mse", "ce", "bernoulli_nll")
+# the choices: the modules that implement them own the lists; config only reads them
+MODELS = ("snu", "ssnu", "rnn", "lstm", "gru")          # tasks.build_model builds each of these
+OPTIMIZERS = ("adam", "sgd")                            # the keys of optim.OPTIMIZERS (a test checks)
 DTYPES = ("float32", "float64")
-BACKENDS = ("numpy", "numba")
-SURROGATE_NAMES = ("arctan", "boxcar", "fast_sigmoid", "sigmoid", "tanh")
 CENTER_CHOICES = ("auto", "on", "off")
 
 

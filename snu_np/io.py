@@ -304,10 +304,7 @@ def checkpoint_exists(path):
 def _optimizer_info(optimizer):
     """Name and hyper-parameters of an optimiser, enough to rebuild it (see ``make_optimizer``)."""
     name = type(optimizer).__name__.lower()
-    hyper = {}
-    for k in ("lr", "momentum", "beta1", "beta2", "eps", "weight_decay", "ema"):
-        if getattr(optimizer, k, None) is not None:
-            hyper[k] = float(getattr(optimizer, k))
+    hyper = optimizer.hyper() if hasattr(optimizer, "hyper") else {}
     return {"name": name, "hyper": hyper}
 
 

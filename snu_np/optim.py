@@ -32,8 +32,9 @@ class Optimizer(ABC):
 
     ``weight_decay`` (lambda >= 0) shrinks every weight matrix (W, H: the parameters with two or more
     dimensions, not biases, thresholds or decays) by ``p <- (1 - lr * lambda) p`` before the
-    optimiser's own step: decoupled weight decay (Loshchilov & Hutter 2019; for plain SGD the same
-    as an L2 penalty ``lambda / 2 * sum(p**2)`` in the loss).
+    optimiser's own step: decoupled weight decay scaled by the learning rate, the convention of
+    PyTorch's AdamW (Loshchilov & Hutter 2019 scale lambda by the schedule multiplier, not by lr);
+    for plain SGD the same as an L2 penalty ``lambda / 2 * sum(p**2)`` in the loss.
 
     ``ema`` (beta in (0, 1), or None) keeps an exponential moving average of every parameter over
     the updates (Polyak averaging; Keras optimisers call it ``use_ema``), :eq:`ema`::
@@ -117,6 +118,13 @@ class Optimizer(ABC):
     def _update(self, name, p, g, backend):
         """Update parameter ``p`` in place from its gradient ``g``; ``backend`` is "numpy" or "numba"."""
 
+    #: the constructor arguments that :meth:`hyper` reports (subclasses add theirs)
+    HYPER = ("lr", "weight_decay", "ema")
+
+    def hyper(self):
+        """``{name: value}`` of the hyper-parameters that rebuild this optimiser (checkpoints record it)."""
+        return {k: float(getattr(self, k)) for k in self.HYPER if getattr(self, k, None) is not None}
+
     def state_dict(self):
         d = {"t": np.array(self.t), "lr": np.array(self.lr)}
         if self.ema is not None:
@@ -137,6 +145,8 @@ class Optimizer(ABC):
 
 class SGD(Optimizer):
     """SGD with (optional) momentum: v = mu v - lr g;  p += v."""
+
+    HYPER = Optimizer.HYPER + ("momentum",)
 
     def __init__(self, model, lr=0.01, momentum=0.0, weight_decay=0.0, ema=None):
         super().__init__(model, lr, weight_decay, ema)
@@ -162,6 +172,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction."""
+
+    HYPER = Optimizer.HYPER + ("beta1", "beta2", "eps")
 
     def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, ema=None):
         super().__init__(model, lr, weight_decay, ema)

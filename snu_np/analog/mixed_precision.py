@@ -151,9 +151,9 @@ class MixedPrecision:
     def t(self):
         return self.inner.t
 
-    @property
-    def weight_decay(self):
-        return self.inner.weight_decay
+    def hyper(self):
+        """The inner optimiser's hyper-parameters, and the device granularity and pulse noise."""
+        return dict(self.inner.hyper(), epsilon=float(self.epsilon), pulse_noise=float(self.pulse_noise))
 
     ema = None
 
