@@ -35,10 +35,13 @@ QUICK = {
     "mnist-ff-b32": ("classify", (64, 32, 10), 5, 8, False),
     "music-b1-T60": ("music", (88, 16, 88), 12, 1, False),
 }
-IMPLS = ("numba", "numba-dp", "numpy", "torch")
+IMPLS = ("numba", "numba-dp", "numba-hw", "numpy", "torch")
 #: "numba-dp": the numba backend with data parallelism (snu_np.parallel): the batch in as many shards
 #: as threads, each shard in its own thread with a single-threaded BLAS; classification workloads only
 FAST = ("numba", "numba-dp")
+#: "numba-hw": the numba step with hardware-aware training's weight noise (snu_np.analog.training,
+#: eta = HW_ETA) injected into every W and H; its row gives the cost of that noise over "numba"
+HW_ETA = 2.0
 
 
 def have_torch():
@@ -63,7 +66,7 @@ def torch_note():
 # --------------------------------------------------------------------------------------------------
 # the models, built identically for every implementation
 # --------------------------------------------------------------------------------------------------
-def _snu_np_step(workload, backend, dtype, seed=0, shards=1):
+def _snu_np_step(workload, backend, dtype, seed=0, shards=1, weight_noise=0.0):
     import snu_np
     from snu_np import SNU, Adam, Dense, Sequential
     from snu_np.functional.losses import bernoulli_nll, window_mse
@@ -84,8 +87,15 @@ def _snu_np_step(workload, backend, dtype, seed=0, shards=1):
     opt = Adam(net, lr=1e-3)
     dp = DataParallel(net, shards)          # the training loop's step: one piece, or shards in threads
 
+    noise_rng = np.random.default_rng(seed + 1)
+
     def step():
-        loss, _ = dp.loss_and_grads(x, target, loss_fn)
+        if weight_noise:
+            from .analog.training import weight_noise as noisy
+            with noisy(net, weight_noise, noise_rng):      # what the training loop's step context does
+                loss, _ = dp.loss_and_grads(x, target, loss_fn)
+        else:
+            loss, _ = dp.loss_and_grads(x, target, loss_fn)
         opt.step()
         return loss
 
@@ -160,7 +170,8 @@ def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=Fals
     def build(w):
         if impl == "torch":
             return _torch_step(w, dtype, threads)
-        return _snu_np_step(w, "numba" if impl in FAST else impl, dtype, shards=shards)
+        backend = "numba" if impl in FAST + ("numba-hw",) else impl
+        return _snu_np_step(w, backend, dtype, shards=shards, weight_noise=HW_ETA if impl == "numba-hw" else 0.0)
     warm = build(tiny)
     warm()
     base = _rss_mb()
@@ -278,6 +289,10 @@ def run_suite(workloads=None, impls=None, dtype="float32", threads=2, reps=10, q
     ratios = {}
     for w in workloads:
         by = {r["impl"]: r for r in rows if r["workload"] == w}
+        if "numba-hw" in by and "numba" in by:         # the cost of hardware-aware training's noise
+            ratios[f"{w} numba-hw"] = {"workload": w, "impl": "numba-hw",
+                                       "step_cost_vs_numba": by["numba-hw"]["median_step_s"]
+                                       / by["numba"]["median_step_s"]}
         # each numba process measures the bound; the ratios use the fastest of them (the strictest)
         measured = [r for r in by.values() if "bound_samples_per_s" in r]
         if not measured:
@@ -311,6 +326,10 @@ def format_table(result):
                  f"{'of bound w/ 1st dx':>20}")
     for rr in result["ratios"].values():
         f = lambda k: f"{rr[k]:.2f}x" if k in rr else "-"   # noqa: E731
+        if "step_cost_vs_numba" in rr:
+            lines.append(f"{rr['workload']:<16}{rr['impl']:<10} a step costs {rr['step_cost_vs_numba']:.3f}x "
+                         f"the plain numba step (weight noise, eta = {HW_ETA:g})")
+            continue
         lines.append(f"{rr['workload']:<16}{rr['impl']:<10}{f('vs_numpy'):>9}{f('vs_torch'):>9}"
                      f"{100 * rr['of_gemm_bound']:>14.0f}%{rr['bound_samples_per_s']:>10.0f}"
                      f"{100 * rr['of_gemm_bound_incl_first_dx']:>19.0f}%")
@@ -322,7 +341,7 @@ def add_arguments(parser):
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run in seconds")
     parser.add_argument("--workloads", default=None,
                         help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
-    parser.add_argument("--impls", default=None, help="comma-separated subset of numba,numba-dp,numpy,torch")
+    parser.add_argument("--impls", default=None, help="comma-separated subset of " + ",".join(IMPLS))
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"))
     parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (default 2)")
     parser.add_argument("--reps", type=int, default=10, help="timed repetitions per measurement")
