@@ -513,6 +513,5 @@ def test_cli_analog_bad_inputs(tiny_run, tmp_path):
 
 def test_cli_analog_registered_in_snu_np():
     from snu_np import cli
-    if "analog" not in cli.COMMANDS:
-        pytest.skip("snu-np analog is not registered in snu_np/cli.py yet")
+    assert "analog" in cli.COMMANDS
     assert cli.main(["analog", "--help"]) == 0
