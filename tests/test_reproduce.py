@@ -165,10 +165,20 @@ HAND_WRITTEN_COMMANDS = """\
 """
 
 
+def _twin_key(cfg):
+    """A run's configuration as a comparable key. The music recipes lift the epoch caps of the earlier
+    runs (several stopped while still improving; early stopping on validation ends a run now), so
+    for music tasks the cap is not part of the key."""
+    d = cfg.to_dict()
+    if cfg.task in ("nottingham", "musedata", "piano-midi"):
+        d["run"].pop("epochs")
+    return json.dumps(d, sort_keys=True)
+
+
 def test_commands_in_the_results_pages_have_recipe_twins():
     keys = {}
     for r in load_recipes().values():
-        keys.setdefault(json.dumps(r.config.replace(trials=1).resolve().to_dict(), sort_keys=True), []).append(r.name)
+        keys.setdefault(_twin_key(r.config.replace(trials=1).resolve()), []).append(r.name)
     parser = train_parser()
     unmatched, n = [], 0
     pages = {"docs/results.md (hand-written)": HAND_WRITTEN_COMMANDS}
@@ -178,7 +188,7 @@ def test_commands_in_the_results_pages_have_recipe_twins():
     for page, text in pages.items():
         for c in extract_commands(text):
             n += 1
-            key = json.dumps(command_config(c, parser).to_dict(), sort_keys=True)
+            key = _twin_key(command_config(c, parser))
             if key not in keys:
                 unmatched.append(f"{page}:{c.line}: {c.text}")
     assert n >= len(HAND_WRITTEN_COMMANDS.splitlines()) == 45
