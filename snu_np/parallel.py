@@ -5,7 +5,7 @@ element-wise loops (the Numba kernels, serial: one core). With two cores, BLAS o
 the loops on one leave a core idle for about a third of the step. Cutting the batch in two and
 running each half's forward and backward pass in its own thread, each with a single-threaded BLAS,
 keeps both cores busy for the whole step: the kernels and BLAS release the GIL, so the threads run
-truly in parallel (what it gains is measured in docs/performance.md).
+truly in parallel (what it gains: docs/performance.md).
 
 Shard 0 runs on the network itself, every other shard on a *replica*: a shallow copy of every layer
 that shares the parameter arrays (``params`` is the same dict) but keeps its own ``cache`` and ``grads``. For a loss

@@ -171,6 +171,21 @@ class ClassificationTask(Task):
     def n_examples(self, split):
         return len(split[1])
 
+    def output_layer(self, n_hidden, make_cell, rng, dtype, model, output_bias, center_output):
+        """The output layer is a cell like the hidden ones (10 units); an SNU/sSNU output starts with
+        bias ``output_bias`` (default -1 SNU, ``SSNU_OUTPUT_BIAS`` sSNU) and, for the sSNU by default,
+        rows of W centred over the output units (see the module docs)."""
+        soft = model == "ssnu"
+        if output_bias is None and model in ("snu", "ssnu"):
+            output_bias = SSNU_OUTPUT_BIAS if soft else SNU_OUTPUT_BIAS
+        out = make_cell(n_hidden, self.n_out, output_bias)
+        if center_output is None:
+            center_output = soft
+        if center_output and model in ("snu", "ssnu"):
+            W = out.params["W"]
+            W -= W.mean(axis=1, keepdims=True)
+        return out
+
     def split_data(self, raw, cfg):
         images, labels = raw["train"]
         n = len(labels)
@@ -245,6 +260,12 @@ class MusicTask(Task):
 
     def n_examples(self, split):
         return len(split)
+
+    def output_layer(self, n_hidden, make_cell, rng, dtype, model, output_bias, center_output):
+        """A linear ``Dense(n_hidden, 88)``: logits for :func:`~snu_np.bernoulli_nll` (the sigmoid sits in
+        the loss); its bias starts at 0, ``output_bias`` and ``center_output`` do not apply."""
+        from .layers import Dense
+        return Dense(n_hidden, self.n_out, activation="linear", dtype=dtype, seed=rng)
 
     def split_data(self, raw, cfg):
         out = {s: list(raw[s]) for s in ("train", "valid", "test")}
@@ -525,7 +546,6 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
         Classification: cell(n_in, h1), ..., cell(h_k, 10). Music: cell(88, h1), ..., then
         ``Dense(h_k, 88)`` with linear outputs (logits for :func:`~snu_np.bernoulli_nll`).
     """
-    from .layers import Dense
     from .network import Sequential
     task = get_task(task)
     if model not in MODELS:
@@ -542,20 +562,9 @@ def build_model(task, model="snu", layers=(256, 256), recurrent=False, dtype=np.
                   h_scale=check_real(h_scale, "h_scale", low=0.0))
     net = [_cell(model, a, b, rng, dtype, recurrent, backend, decay, g, threshold=threshold, **snu_kw)
            for a, b in zip(sizes[:-1], sizes[1:])]
-    if task.kind == "music":
-        net.append(Dense(layers[-1], task.n_out, activation="linear", dtype=dtype, seed=rng))
-    else:
-        soft = model == "ssnu"
-        if output_bias is None and model in ("snu", "ssnu"):
-            output_bias = SSNU_OUTPUT_BIAS if soft else SNU_OUTPUT_BIAS
-        out = _cell(model, layers[-1], task.n_out, rng, dtype, recurrent, backend, decay, g, bias=output_bias,
-                    **snu_kw)
-        if center_output is None:
-            center_output = soft
-        if center_output and model in ("snu", "ssnu"):
-            W = out.params["W"]
-            W -= W.mean(axis=1, keepdims=True)
-        net.append(out)
+    def make_cell(n_in, n_out, bias):
+        return _cell(model, n_in, n_out, rng, dtype, recurrent, backend, decay, g, bias=bias, **snu_kw)
+    net.append(task.output_layer(layers[-1], make_cell, rng, dtype, model, output_bias, center_output))
     if center_inputs is None:
         center_inputs = model == "ssnu"
     if center_inputs and model in ("snu", "ssnu"):
