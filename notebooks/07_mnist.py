@@ -371,17 +371,10 @@ ax.legend(loc="upper left", fontsize="small");
 # (with `out_dir`) and results files. The `demo` task is the embedded subset with **rate** coding:
 
 # %%
-res_snu = train(
-    "demo",
-    model="snu",
-    layers=(128,),
-    epochs=3,
-    batch_size=32,
-    lr=3e-3,
-    seed=SEED,
-    progress=False,
-    data=data,
-)
+# the settings every run of this section shares; each call below names what differs
+small = dict(layers=(128,), batch_size=32, lr=3e-3, seed=SEED, progress=False,
+             data=data)
+res_snu = train("demo", model="snu", epochs=3, **small)
 print(f"SNU, rate-coded: test accuracy {res_snu['test']['accuracy']:.1%}")
 
 # %% [markdown]
@@ -397,18 +390,8 @@ print(f"SNU, rate-coded: test accuracy {res_snu['test']['accuracy']:.1%}")
 
 # %%
 res_stuck = train(
-    "demo",
-    model="ssnu",
-    layers=(128,),
-    epochs=2,
-    batch_size=32,
-    lr=3e-3,
-    seed=SEED,
-    output_bias=-1.0,
-    center_output=False,
-    center_inputs="off",
-    progress=False,
-    data=data,
+    "demo", model="ssnu", epochs=2, **small,
+    output_bias=-1.0, center_output=False, center_inputs="off",
 )
 out = res_stuck["net"].layers[-1]
 res_stuck["net"].forward(rate_encode(X_test[:200], T=20, seed=SEED))
@@ -429,17 +412,7 @@ assert res_stuck["test"]["accuracy"] < 0.2 and dead > 0.9
 #   would otherwise push some units below zero for good.
 
 # %%
-res_ssnu = train(
-    "demo",
-    model="ssnu",
-    layers=(128,),
-    epochs=2,
-    batch_size=32,
-    lr=3e-3,
-    seed=SEED,
-    progress=False,
-    data=data,
-)
+res_ssnu = train("demo", model="ssnu", epochs=2, **small)
 print(f"sSNU, default initialisation: test accuracy {res_ssnu['test']['accuracy']:.1%}")
 assert res_ssnu["test"]["accuracy"] > 0.5
 
