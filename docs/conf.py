@@ -48,7 +48,8 @@ napoleon_use_ivar = True   # "Attributes" sections as fields: dataclass members 
 # numpy-style "Parameters" blocks name shapes like (T, B, n_in): not cross-references
 nitpicky = False
 
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py", "notebooks/README.md", "_ext"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "**/*.py", "notebooks/README.md", "_ext",
+                    "_generated", "results/_*"]   # included by other pages, not pages themselves
 html_theme = "furo"
 html_title = "snu-np"
 html_static_path = ["_static"]
