@@ -125,10 +125,15 @@ class Optimizer(ABC):
         """``{name: value}`` of the hyper-parameters that rebuild this optimiser (checkpoints record it)."""
         return {k: float(getattr(self, k)) for k in self.HYPER if getattr(self, k, None) is not None}
 
+    #: names of the per-parameter state arrays (dicts ``name -> array``) that checkpoints keep
+    BUFFERS = ()
+
     def state_dict(self):
         d = {"t": np.array(self.t), "lr": np.array(self.lr)}
         if self.ema is not None:
             d.update({f"avg/{k}": a for k, a in self.avg.items()})
+        for buf in self.BUFFERS:
+            d.update({f"{buf}/{k}": a for k, a in getattr(self, buf).items()})
         return d
 
     def load_state_dict(self, state):
@@ -141,12 +146,16 @@ class Optimizer(ABC):
                 self.avg[k][...] = state[f"avg/{k}"]
         self.t = int(state["t"])
         self.lr = float(state["lr"])
+        for buf in self.BUFFERS:
+            for k, a in getattr(self, buf).items():
+                a[...] = state[f"{buf}/{k}"]
 
 
 class SGD(Optimizer):
     """SGD with (optional) momentum: v = mu v - lr g;  p += v."""
 
     HYPER = Optimizer.HYPER + ("momentum",)
+    BUFFERS = ("v",)
 
     def __init__(self, model, lr=0.01, momentum=0.0, weight_decay=0.0, ema=None):
         super().__init__(model, lr, weight_decay, ema)
@@ -159,21 +168,13 @@ class SGD(Optimizer):
         v -= self.lr * g
         p += v
 
-    def state_dict(self):
-        d = super().state_dict()
-        d.update({f"v/{k}": v for k, v in self.v.items()})
-        return d
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        for k in self.v:
-            self.v[k][...] = state[f"v/{k}"]
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction."""
 
     HYPER = Optimizer.HYPER + ("beta1", "beta2", "eps")
+    BUFFERS = ("m", "v")
 
     def __init__(self, model, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, ema=None):
         super().__init__(model, lr, weight_decay, ema)
@@ -207,17 +208,6 @@ class Adam(Optimizer):
         vhat = v / dt(1.0 - self.beta2 ** self.t)
         p -= dt(self.lr) * mhat / (np.sqrt(vhat) + dt(self.eps))
 
-    def state_dict(self):
-        d = super().state_dict()
-        d.update({f"m/{k}": a for k, a in self.m.items()})
-        d.update({f"v/{k}": a for k, a in self.v.items()})
-        return d
-
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
-        for k in self.m:
-            self.m[k][...] = state[f"m/{k}"]
-            self.v[k][...] = state[f"v/{k}"]
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
