@@ -334,12 +334,13 @@ print(
 # ## 8. The paper's experiment, full size
 #
 # The full JSB Chorales (229 training, 76 validation, 77 test chorales), one chorale per step, early
-# stopping on the validation NLL (patience 20 epochs):
+# stopping on the validation NLL, with the settings of the package's recipes (`snu-np reproduce
+# --list`; `--print-config` shows every setting):
 #
 # ```bash
-# snu-np train jsb --model snu  --layers 150 --epochs 300 --lr 1e-3 --seed 0 --out runs/jsb-snu
-# snu-np train jsb --model ssnu --layers 150 --epochs 300 --lr 1e-3 --seed 0 --out runs/jsb-ssnu
-# snu-np train nottingham ...   # also: musedata, piano-midi
+# snu-np train --config jsb-snu --seed 0 --out runs/jsb-snu      # one trial of a recipe
+# snu-np train --config jsb-ssnu --seed 0 --out runs/jsb-ssnu
+# snu-np reproduce music-jsb --jobs 2                             # the table: 10 trials of each
 # ```
 #
 # The first run downloads `JSB_Chorales.mat` (checked by SHA-256) into `~/.cache/snu-np`, or reads it

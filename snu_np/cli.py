@@ -80,8 +80,9 @@ def _add_train(p):
     p.add_argument("task", metavar="TASK", nargs="?", default=None, choices=list(TASKS) + [None],
                    help="one of: " + ", ".join(TASKS) + " (may come from --config instead)")
     where = p.add_argument_group("where and how (not part of the run's configuration)")
-    where.add_argument("--config", metavar="RUN.toml", default=None,
-                       help="read the run from a TOML run file; flags given as well override it")
+    where.add_argument("--config", metavar="RUN.toml|RECIPE", default=None,
+                       help="read the run from a TOML run file, or from a shipped recipe by name (snu-np "
+                            "reproduce --list); flags given as well override it")
     where.add_argument("--print-config", action="store_true",
                        help="print the resolved run as TOML and exit without training")
     where.add_argument("--out", default=None, help="the run folder (default: a new runs/TASK-MODEL-DATE-TIME)")
@@ -99,7 +100,16 @@ def _add_train(p):
 def run_config_from_args(args):
     """The resolved RunConfig of ``snu-np train``'s arguments (run file, then flags)."""
     from .config import RunConfig, from_arguments
-    base = RunConfig.from_toml(args.config) if args.config else None
+    base = None
+    if args.config:
+        path = Path(args.config)
+        recipe = Path(__file__).parent / "recipes" / f"{args.config}.toml"
+        if not path.exists() and path.suffix != ".toml" and recipe.is_file():
+            path = recipe                     # a recipe's name: its shipped run file
+        if not path.exists():
+            raise UsageError(f"run file {path} does not exist, nor is it a recipe's name (see snu-np reproduce "
+                             f"--list)")
+        base = RunConfig.from_toml(path)
     if args.task is None and base is None:
         raise UsageError("name a TASK or give --config RUN.toml")
     return from_arguments(args, base).resolve()

@@ -170,3 +170,11 @@ def test_a_new_setting_is_named_in_few_package_files():
     for name in ("h_scale", "weight_decay", "surrogate_scale", "center_inputs"):
         files = {p for p in pkg.rglob("*.py") if re.search(rf"\b{name}\b", p.read_text(encoding="utf-8"))}
         assert len(files) <= 3, (name, sorted(str(p.relative_to(ROOT)) for p in files))
+
+
+def test_config_takes_a_shipped_recipe_by_name(capsys):
+    assert main(["train", "--config", "jsb-ssnu", "--seed", "4", "--print-config"]) == 0
+    cfg = RunConfig.from_toml(capsys.readouterr().out)
+    assert cfg.task == "jsb" and cfg.network.decay == 0.9 and cfg.run.seed == 4
+    assert main(["train", "--config", "no-such-recipe", "--print-config"]) == 2
+    assert "nor is it a recipe's name" in capsys.readouterr().err
