@@ -197,7 +197,9 @@ def train_run(cfg, data, out=None, resume=False, overwrite=False, log=print, pro
                    f"train_{task.metric}": tr[task.metric], "train_time": tr["time"],
                    "train_samples": tr["samples"], "samples_per_s": tr["samples_per_s"]}
             t_eval = time.perf_counter()
-            with opt.averaged():            # with ema, the averaged weights are scored and saved as best
+            # with ema, the averaged weights are scored and saved as best; with quantisation-aware
+            # training, the network is scored as it will run: on its quantised weights
+            with opt.averaged(), _as_deployed(cfg, net):
                 if has_valid:
                     va = task.evaluate(net, data["valid"], cfg, "valid", loss_fn=custom_loss)
                     row.update(val_loss=va["loss"], **{f"val_{task.metric}": va[task.metric]})
@@ -245,6 +247,15 @@ def train_run(cfg, data, out=None, resume=False, overwrite=False, log=print, pro
         atomic_write_json(out / "results.json", res)
     res["net"] = net
     return res
+
+
+def _as_deployed(cfg, net):
+    """The weights a run is scored with: as trained, or rounded to ``quantize_bits`` levels."""
+    import contextlib
+    if cfg.analog.quantize_bits is None:
+        return contextlib.nullcontext()
+    from .analog.training import quantized_weights
+    return quantized_weights(net, cfg.analog.quantize_bits)
 
 
 def run_trials(cfg, data, out=None, resume=False, overwrite=False, log=print, progress=False,

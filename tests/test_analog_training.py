@@ -50,3 +50,13 @@ def test_an_in_memory_run_records_its_device_settings(tmp_path):
     assert meta["optimizer"]["hyper"]["epsilon"] == 0.5 and meta["optimizer"]["hyper"]["pulse_noise"] == 0.25
     cfg = json.loads((tmp_path / "results.json").read_text())["config"]["analog"]
     assert cfg["in_memory_epsilon"] == 0.5 and cfg["in_memory_noise"] == 0.25
+
+
+def test_a_quantisation_aware_run_is_scored_and_kept_on_its_quantised_weights(tmp_path):
+    from snu_np.io import load_checkpoint
+    train("demo", epochs=1, out_dir=tmp_path, quantize_bits=3, **KW)
+    best, _, _ = load_checkpoint(tmp_path / "best")
+    last, _, _ = load_checkpoint(tmp_path / "last")
+    for a, b in zip(best.layers, last.layers):
+        assert len(np.unique(a.params["W"])) <= 2 ** 3 - 1          # the deployed, quantised network
+        assert len(np.unique(b.params["W"])) > 2 ** 3 - 1           # training continues in float
