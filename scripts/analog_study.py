@@ -17,13 +17,8 @@ Training the hardware-aware and quantisation-aware networks is ``snu-np train`` 
 
 ``table FILE.json... --out PAGE.md``: the Markdown tables of saved ``eval`` files (for the docs).
 
-``in-memory``: trains the music sSNU (88-150-88) twice with the same seed, in float and with the
-mixed-precision scheme (``snu_np.analog.MixedPrecision`` around Adam), by a hand-written loop (one
-sequence per step), and writes ``OUT/in_memory_<task>_s<seed>.json`` with the validation and test
-NLL at the best validation epoch of each::
-
-    python scripts/analog_study.py in-memory --task jsb --epochs 300 --seed 0
-    python scripts/analog_study.py in-memory --embedded --epochs 200     # the shipped JSB subset, offline
+Training in memory (the mixed-precision scheme) is a setting of the run, not part of this script:
+``snu-np train --config jsb-ssnu-inmem --seed S --out RUN`` (or ``snu-np reproduce jsb-ssnu-inmem``).
 """
 from __future__ import annotations
 
@@ -100,85 +95,8 @@ def tables(results):
     return "\n".join(lines)
 
 
-def in_memory(args):
-    """Float against mixed-precision training of the music sSNU; returns the result dict."""
-    import snu_np
-    from snu_np.analog import MixedPrecision
-    from snu_np.functional.losses import bernoulli_nll
-    from snu_np.optim import Adam
-    from snu_np.tasks import build_model, get_task, music_batch
-    from snu_np.train import evaluate, set_blas_threads
-    snu_np.set_backend("numba")
-    set_blas_threads(1)
-    task = get_task(args.task)
-    if args.embedded:
-        from snu_np.data.music import load_embedded_music
-        data = load_embedded_music()
-    else:
-        from snu_np.train import make_config
-        data = task.split_data(task.load(args.data_dir, not args.no_download), make_config(task.name))
-    out = {"task": task.name, "embedded": args.embedded, "seed": args.seed, "epochs": args.epochs,
-           "lr": args.lr, "epsilon_uS": args.epsilon, "pulse_noise": args.pulse_noise}
-    for mode in ("float", "in_memory"):
-        net = build_model(task, "ssnu", (150,), seed=args.seed)
-        opt = Adam(net, lr=args.lr)
-        if mode == "in_memory":
-            opt = MixedPrecision(opt, epsilon=args.epsilon, pulse_noise=args.pulse_noise, seed=args.seed)
-        rng = np.random.default_rng(args.seed)
-        best = {"valid": float("inf")}
-        t0 = time.perf_counter()
-        for epoch in range(args.epochs):
-            for i in rng.permutation(len(data["train"])):
-                if len(data["train"][i]) < 2:
-                    continue
-                x, target, mask, _ = music_batch([data["train"][i]], net.dtype)
-                y = net.forward(x)
-                _, dy = bernoulli_nll(y, target, mask)
-                net.backward(dy)
-                opt.step()
-            va = evaluate(net, task, data["valid"], None, "valid")["nll"]
-            if va < best["valid"]:
-                best = {"valid": va, "test": evaluate(net, task, data["test"], None, "test")["nll"],
-                        "epoch": epoch + 1}
-            if (epoch + 1) % 25 == 0:
-                print(f"{mode}: epoch {epoch + 1}, valid {va:.3f}, best {best}", file=sys.stderr)
-        best["wall_time_s"] = time.perf_counter() - t0
-        if mode == "in_memory":
-            best.update(pulses=opt.n_pulses, refreshes=opt.n_refresh)
-        out[mode] = best
-    return out
-
-
-def main_in_memory(argv):
-    ap = argparse.ArgumentParser(prog="analog_study.py in-memory", description=in_memory.__doc__)
-    ap.add_argument("--task", default="jsb")
-    ap.add_argument("--embedded", action="store_true", help="the JSB subset shipped in the package")
-    ap.add_argument("--epochs", type=int, default=200)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--epsilon", type=float, default=0.2, help="device granularity, µS")
-    ap.add_argument("--pulse-noise", type=float, default=0.5)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="results/analog")
-    ap.add_argument("--data-dir", default=None)
-    ap.add_argument("--no-download", action="store_true")
-    args = ap.parse_args(argv)
-    res = in_memory(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"in_memory_{res['task']}{'_embedded' if args.embedded else ''}_s{args.seed}.json"
-    atomic_write_json(path, res)
-    print("| training | best epoch | valid NLL | test NLL |\n|---|---|---|---|")
-    for mode in ("float", "in_memory"):
-        r = res[mode]
-        print(f"| {mode} | {r['epoch']} | {r['valid']:.3f} | {r['test']:.3f} |")
-    print(f"wrote {path}", file=sys.stderr)
-    return 0
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "in-memory":
-        return main_in_memory(argv[1:])
     if argv and argv[0] == "table":                 # the Markdown tables of saved study files
         ap = argparse.ArgumentParser(prog="analog_study.py table")
         ap.add_argument("files", nargs="+", help="JSON files written by 'eval'")
