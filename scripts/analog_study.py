@@ -27,8 +27,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from snu_np.analog.adapters import checkpoint_scorer
 from snu_np.analog.cli import format_time
 from snu_np.analog.inference import analog_sweep, quantize_network

@@ -198,7 +198,7 @@ def measure(impl, workload_name, dtype="float32", threads=2, reps=10, quick=Fals
            "peak_mem_growth_mb": max(peak - base, 0.0), "reps": reps}
     if impl in FAST:
         if shards > 1:                  # the bound is the machine's: BLAS on all the threads
-            from .train import set_blas_threads
+            from .runtime import set_blas_threads
             set_blas_threads(threads)
         bound_s, flops = gemm_bound(workload, dtype, reps=15)
         full_s, full_flops = gemm_bound(workload, dtype, first_dx=True)

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from .errors import EXIT_INTERRUPTED, DivergedError, RunIOError, SnuNpError, UsageError

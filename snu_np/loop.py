@@ -24,7 +24,6 @@ a resumed run continues exactly.
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 import time
 
@@ -144,7 +143,3 @@ def progress_factory(enabled, epochs):
         return tqdm(total=n_steps, desc=f"epoch {epoch + 1}/{epochs}", unit="batch", leave=False,
                     dynamic_ncols=True, file=sys.stderr)
     return make
-
-
-def finite_or_none(value):
-    return value if value is not None and math.isfinite(value) else None

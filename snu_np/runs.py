@@ -30,10 +30,8 @@ from .config import RunConfig
 from .errors import RunIOError, UsageError
 from .io import checkpoint_exists, clean_temp_files
 
-__all__ = ["train_run", "run_trials", "holds_run", "prepare_run_dir", "load_run_config", "RUN_FILES",
+__all__ = ["train_run", "run_trials", "holds_run", "prepare_run_dir", "load_run_config",
            "default_out_dir", "results_dict"]
-
-RUN_FILES = ("last", "best", "results.json", "summary.json")
 
 
 def holds_run(path):

@@ -29,7 +29,7 @@ from pathlib import Path
 from .config import LOSS_NAMES, RunConfig
 from .errors import DataError, UsageError
 from .runtime import machine_info, set_blas_threads
-from .tasks import EVAL_CHUNK, EVAL_SEED, derive_seed, get_task, load_task_data
+from .tasks import EVAL_CHUNK, EVAL_SEED, derive_seed, get_task
 
 __all__ = ["train", "evaluate", "evaluate_checkpoint", "make_config", "machine_info", "set_blas_threads",
            "derive_seed", "LOSS_NAMES", "EVAL_SEED", "EVAL_CHUNK"]

@@ -4,23 +4,15 @@ so a change of the training code's API is fixed here and nowhere else.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 
 from .._validate import check_int
 
-__all__ = ["resolve_checkpoint", "checkpoint_scorer", "CALIBRATION_EPOCH"]
+__all__ = ["checkpoint_scorer", "CALIBRATION_EPOCH"]
 
 #: the calibration batch is the first batch of this (never trained) epoch number's shuffle
 CALIBRATION_EPOCH = 2020
-
-
-def resolve_checkpoint(path):
-    """A checkpoint path from what a user may type: ``runs/x/best``, ``runs/x/best.npz`` or the run
-    folder ``runs/x`` (then its ``best``, else its ``last``): :func:`snu_np.train.checkpoint_path`."""
-    from ..train import checkpoint_path
-    return checkpoint_path(path)
 
 
 def checkpoint_scorer(path, data_dir=None, limit_test=None, split="test", n_calibration=64, download=True):
@@ -28,7 +20,7 @@ def checkpoint_scorer(path, data_dir=None, limit_test=None, split="test", n_cali
 
     Parameters
     ----------
-    path : a checkpoint or a run folder (see :func:`resolve_checkpoint`)
+    path : a checkpoint or a run folder (see :func:`snu_np.train.checkpoint_path`)
     data_dir, download : where the task's data is (as for ``snu-np evaluate``)
     limit_test : score on the first N examples of the split only (default: the run's setting)
     split : "test" or "valid"
@@ -49,7 +41,8 @@ def checkpoint_scorer(path, data_dir=None, limit_test=None, split="test", n_cali
         raise ValueError(f"split must be 'test' or 'valid', got {split!r}")
     if limit_test is not None:
         limit_test = check_int(limit_test, "limit_test", low=1)
-    ckpt = resolve_checkpoint(path)
+    from ..train import checkpoint_path
+    ckpt = checkpoint_path(path)
     net, _, meta = load_checkpoint(ckpt)
     cfg = load_run_config(meta, ckpt)
     if limit_test is not None:
